@@ -1,0 +1,247 @@
+// src/convert/convert.cpp: names and sizes, and the dispatcher. The tier is chosen once
+// per process (a function-local static: thread-safe, first use happens when buffers are
+// created on a control thread); a selector returns a plain function pointer, so the audio
+// thread pays one indirect call per channel and period, never a decision per sample.
+#include <cstdlib>
+#include <string_view>
+
+#include "convert/formats.hpp"
+#include "convert/isa.hpp"
+#include "convert/tiers.hpp"
+
+namespace foldback::convert {
+
+namespace {
+
+using detail::Tier;
+
+const Tier* tierOf(Isa isa) noexcept {
+    switch (isa) {
+        case Isa::Scalar:
+            return &detail::kScalarTier;
+#if FOLDBACK_CONVERT_X86
+        case Isa::Sse2:
+            return &detail::kSse2Tier;
+        case Isa::Avx2:
+            return &detail::kAvx2Tier;
+#else
+        default:
+            return nullptr;
+#endif
+    }
+    return nullptr;
+}
+
+Isa lower(Isa isa) noexcept {
+    return isa == Isa::Avx2 ? Isa::Sse2 : Isa::Scalar;
+}
+
+Isa chooseIsa() noexcept {
+    Isa best = Isa::Scalar;
+    if (isaSupported(Isa::Avx2)) {
+        best = Isa::Avx2;
+    } else if (isaSupported(Isa::Sse2)) {
+        best = Isa::Sse2;
+    }
+    if (const char* env = std::getenv("FOLDBACK_CONVERT_ISA")) {
+        const std::string_view want{env};
+        for (Isa isa : {Isa::Scalar, Isa::Sse2, Isa::Avx2}) {
+            if (want == isaName(isa) && isaSupported(isa) &&
+                static_cast<int>(isa) <= static_cast<int>(best)) {
+                best = isa;
+            }
+        }
+    }
+    return best;
+}
+
+// Walks down the tiers until one has a kernel for the pair.
+template <class Fn, class Pick>
+Fn pick(Isa isa, Pick&& get) noexcept {
+    if (!isaSupported(isa)) return nullptr;
+    for (;;) {
+        if (const Tier* tier = tierOf(isa)) {
+            if (Fn fn = get(*tier)) return fn;
+        }
+        if (isa == Isa::Scalar) return nullptr;
+        isa = lower(isa);
+    }
+}
+
+}  // namespace
+
+// ---- names and sizes --------------------------------------------------------------------
+
+std::size_t sampleBytes(ASIOSampleType type) noexcept {
+    return detail::pcmIndex(type) < 0 ? 0 : static_cast<std::size_t>(detail::typeInfo(type).bytes);
+}
+
+std::string_view sampleTypeName(ASIOSampleType type) noexcept {
+    switch (type) {
+        case ASIOSTInt16MSB:
+            return "Int16MSB";
+        case ASIOSTInt24MSB:
+            return "Int24MSB";
+        case ASIOSTInt32MSB:
+            return "Int32MSB";
+        case ASIOSTFloat32MSB:
+            return "Float32MSB";
+        case ASIOSTFloat64MSB:
+            return "Float64MSB";
+        case ASIOSTInt32MSB16:
+            return "Int32MSB16";
+        case ASIOSTInt32MSB18:
+            return "Int32MSB18";
+        case ASIOSTInt32MSB20:
+            return "Int32MSB20";
+        case ASIOSTInt32MSB24:
+            return "Int32MSB24";
+        case ASIOSTInt16LSB:
+            return "Int16LSB";
+        case ASIOSTInt24LSB:
+            return "Int24LSB";
+        case ASIOSTInt32LSB:
+            return "Int32LSB";
+        case ASIOSTFloat32LSB:
+            return "Float32LSB";
+        case ASIOSTFloat64LSB:
+            return "Float64LSB";
+        case ASIOSTInt32LSB16:
+            return "Int32LSB16";
+        case ASIOSTInt32LSB18:
+            return "Int32LSB18";
+        case ASIOSTInt32LSB20:
+            return "Int32LSB20";
+        case ASIOSTInt32LSB24:
+            return "Int32LSB24";
+        case ASIOSTDSDInt8LSB1:
+            return "DSDInt8LSB1";
+        case ASIOSTDSDInt8MSB1:
+            return "DSDInt8MSB1";
+        case ASIOSTDSDInt8NER8:
+            return "DSDInt8NER8";
+        default:
+            return "unknown";
+    }
+}
+
+bool isPcm(ASIOSampleType type) noexcept {
+    return detail::pcmIndex(type) >= 0;
+}
+
+std::size_t deviceBytes(DeviceFormat f) noexcept {
+    return detail::deviceIndex(f) < 0
+               ? 0
+               : static_cast<std::size_t>(detail::typeInfo(detail::deviceType(f)).bytes);
+}
+
+std::string_view deviceFormatName(DeviceFormat f) noexcept {
+    switch (f) {
+        case DeviceFormat::S16_LE:
+            return "S16_LE";
+        case DeviceFormat::S16_BE:
+            return "S16_BE";
+        case DeviceFormat::S24_3LE:
+            return "S24_3LE";
+        case DeviceFormat::S24_3BE:
+            return "S24_3BE";
+        case DeviceFormat::S24_LE:
+            return "S24_LE";
+        case DeviceFormat::S32_LE:
+            return "S32_LE";
+        case DeviceFormat::S32_BE:
+            return "S32_BE";
+        case DeviceFormat::FLOAT_LE:
+            return "FLOAT_LE";
+        case DeviceFormat::FLOAT_BE:
+            return "FLOAT_BE";
+        case DeviceFormat::FLOAT64_LE:
+            return "FLOAT64_LE";
+    }
+    return "unknown";
+}
+
+// ---- tiers ------------------------------------------------------------------------------
+
+bool isaSupported(Isa isa) noexcept {
+    switch (isa) {
+        case Isa::Scalar:
+            return true;
+#if FOLDBACK_CONVERT_X86
+        case Isa::Sse2:
+            return true;  // part of x86-64
+        case Isa::Avx2: {
+            // libgcc's probe checks CPUID and that the OS saves YMM state (XGETBV).
+            static const bool avx2 = __builtin_cpu_supports("avx2");
+            return avx2;
+        }
+#else
+        default:
+            return false;
+#endif
+    }
+    return false;
+}
+
+Isa activeIsa() noexcept {
+    static const Isa isa = chooseIsa();
+    return isa;
+}
+
+std::string_view isaName(Isa isa) noexcept {
+    switch (isa) {
+        case Isa::Scalar:
+            return "scalar";
+        case Isa::Sse2:
+            return "sse2";
+        case Isa::Avx2:
+            return "avx2";
+    }
+    return "unknown";
+}
+
+std::string_view isaName() noexcept {
+    return isaName(activeIsa());
+}
+
+ToFloatFn toFloat(ASIOSampleType type, Isa isa) noexcept {
+    const int t = detail::pcmIndex(type);
+    if (t < 0) return nullptr;
+    return pick<ToFloatFn>(isa, [t](const Tier& tier) { return tier.toFloat(t); });
+}
+
+FromFloatFn fromFloat(ASIOSampleType type, Dither dither, Isa isa) noexcept {
+    const int t = detail::pcmIndex(type);
+    if (t < 0) return nullptr;
+    return pick<FromFloatFn>(isa,
+                             [t, dither](const Tier& tier) { return tier.fromFloat(t, dither); });
+}
+
+DeinterleaveFn deinterleave(DeviceFormat from, ASIOSampleType to, Isa isa) noexcept {
+    const int d = detail::deviceIndex(from);
+    const int t = detail::pcmIndex(to);
+    if (d < 0 || t < 0) return nullptr;
+    return pick<DeinterleaveFn>(isa, [d, t](const Tier& tier) { return tier.deinterleave(d, t); });
+}
+
+InterleaveFn interleave(ASIOSampleType from, DeviceFormat to, Isa isa) noexcept {
+    const int d = detail::deviceIndex(to);
+    const int t = detail::pcmIndex(from);
+    if (d < 0 || t < 0) return nullptr;
+    return pick<InterleaveFn>(isa, [d, t](const Tier& tier) { return tier.interleave(t, d); });
+}
+
+ToFloatFn toFloat(ASIOSampleType type) noexcept {
+    return toFloat(type, activeIsa());
+}
+FromFloatFn fromFloat(ASIOSampleType type, Dither dither) noexcept {
+    return fromFloat(type, dither, activeIsa());
+}
+DeinterleaveFn deinterleave(DeviceFormat from, ASIOSampleType to) noexcept {
+    return deinterleave(from, to, activeIsa());
+}
+InterleaveFn interleave(ASIOSampleType from, DeviceFormat to) noexcept {
+    return interleave(from, to, activeIsa());
+}
+
+}  // namespace foldback::convert

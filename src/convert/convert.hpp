@@ -35,8 +35,16 @@ FromFloatFn fromFloat(ASIOSampleType type, Dither dither = Dither::Off) noexcept
 // ---- driver side ----------------------------------------------------------------------
 // Formats a device (an ALSA PCM) delivers.
 enum class DeviceFormat {
-    S16_LE, S16_BE, S24_3LE, S24_3BE, S24_LE /* 24 in the low bits of 32 */,
-    S32_LE, S32_BE, FLOAT_LE, FLOAT_BE, FLOAT64_LE
+    S16_LE,
+    S16_BE,
+    S24_3LE,
+    S24_3BE,
+    S24_LE /* 24 in the low bits of 32 */,
+    S32_LE,
+    S32_BE,
+    FLOAT_LE,
+    FLOAT_BE,
+    FLOAT64_LE
 };
 std::size_t deviceBytes(DeviceFormat f) noexcept;
 std::string_view deviceFormatName(DeviceFormat f) noexcept;
