@@ -1,0 +1,665 @@
+#include "kit/instance.hpp"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <set>
+#include <string_view>
+
+#include "kit/audio_thread.hpp"
+#include "kit/error.hpp"
+#include "kit/stream.hpp"
+#include "registry/registry.hpp"
+
+namespace foldback::kit {
+
+namespace {
+
+constexpr std::size_t kNameBytes = 32;
+constexpr std::size_t kErrorBytes = 124;
+
+void copyText(char* dst, std::size_t size, std::string_view text) noexcept {
+    const std::size_t n = std::min(text.size(), size - 1);
+    std::memcpy(dst, text.data(), n);
+    dst[n] = '\0';
+}
+
+bool bufferSizeAllowed(const BufferSizes& b, long size) {
+    if (size < b.min || size > b.max) return false;
+    if (b.granularity == -1) return (size & (size - 1)) == 0;
+    if (b.granularity == 0) return size == b.preferred;
+    return (size - b.min) % b.granularity == 0;
+}
+
+std::string describeSizes(const BufferSizes& b) {
+    if (b.granularity == -1) return fmt::format("powers of two {}..{}", b.min, b.max);
+    if (b.granularity == 0 || b.min == b.max) return fmt::format("only {}", b.preferred);
+    if (b.granularity == 1) return fmt::format("{}..{}", b.min, b.max);
+    return fmt::format("{}..{} in steps of {}", b.min, b.max, b.granularity);
+}
+
+}  // namespace
+
+// ---- the object ----------------------------------------------------------------------
+
+class Instance final : private KitContext {
+  public:
+    explicit Instance(const DriverDescription& d) : description_(d) {
+        base_.lpVtbl = &kVtbl;
+        copyText(error_, sizeof error_, "no error");
+    }
+    ~Instance() override {
+        running_.reset();
+        prepared_.reset();
+        if (initialized_) {
+            backend_->unprepare();
+            backend_->close();
+        }
+    }
+
+    static Instance* self(FoldbackDriver* d) { return reinterpret_cast<Instance*>(d); }
+    FoldbackDriver* object() { return &base_; }
+    unsigned long addRef() { return refs_.fetch_add(1) + 1; }
+    unsigned long release() {
+        const unsigned long left = refs_.fetch_sub(1) - 1;
+        if (left == 0) delete this;  // stops, joins, frees (~Instance)
+        return left;
+    }
+
+    // ---- the boundary ---------------------------------------------------------------
+    template <typename F>
+    ASIOError guard(const char* method, F&& body) noexcept {
+        try {
+            return body();
+        } catch (const Error& e) {
+            setError(fmt::format("{}: {}", method, e.what()));
+            return e.code();
+        } catch (const std::bad_alloc&) {
+            setError(fmt::format("{}: out of memory", method));
+            return ASE_NoMemory;
+        } catch (const std::exception& e) {
+            setError(fmt::format("{}: internal error: {}", method, e.what()));
+            return ASE_HWMalfunction;
+        } catch (...) {
+            setError(fmt::format("{}: internal error", method));
+            return ASE_HWMalfunction;
+        }
+    }
+    void setError(const std::string& text) noexcept {
+        copyText(error_, sizeof error_, text);
+        rtError_.store(nullptr, std::memory_order_release);
+    }
+    // For entries a host may call on the audio thread: no formatting, no allocation.
+    ASIOError rtFail(ASIOError code, const char* text) noexcept {
+        rtError_.store(text, std::memory_order_release);
+        return code;
+    }
+
+    // ---- entries ------------------------------------------------------------------------
+    ASIOBool init(void*) {
+        // sysRef is never dereferenced (spec/linux-abi.md §2.4).
+        const ASIOError r = guard("init", [&]() -> ASIOError {
+            if (prepared_) fail(ASE_InvalidMode, "buffers exist; call disposeBuffers first");
+            if (initialized_) return ASE_OK;
+            if (name_.empty())
+                fail(ASE_NotPresent,
+                     "no instance name: call future(0x7F000001, name) before init");
+            if (lost())
+                fail(ASE_HWMalfunction, "the device of '{}' is gone; wait until it is back", name_);
+            config_ = Config::parse(registry::readConfig(name_), name_ + "/config.toml");
+            backend_ = description_.factory();
+            caps_ = backend_->open(*this);
+            try {
+                checkCaps();
+            } catch (...) {
+                backend_->close();
+                throw;
+            }
+            rate_ = caps_.rate;
+            initialized_ = true;
+            return ASE_OK;
+        });
+        if (r != ASE_OK) backend_.reset();
+        return r == ASE_OK ? ASIOTrue : ASIOFalse;
+    }
+
+    void getDriverName(char* name) noexcept {
+        if (!name) return;
+        copyText(name, kNameBytes, name_.empty() ? description_.defaultName : name_);
+    }
+    long getDriverVersion() noexcept { return backend_ ? backend_->version() : 1; }
+    void getErrorMessage(char* text) noexcept {
+        if (!text) return;
+        const char* rt = rtError_.load(std::memory_order_acquire);
+        copyText(text, kErrorBytes, rt ? rt : error_);
+    }
+
+    ASIOError start() {
+        return guard("start", [&]() -> ASIOError {
+            if (!initialized_) fail(ASE_InvalidMode, "not initialized: call init first");
+            if (!prepared_) fail(ASE_InvalidMode, "no buffers: call createBuffers before start");
+            if (running_) return ASE_OK;
+            if (lost()) fail(ASE_HWMalfunction, "the device is gone; re-open the driver");
+            running_.emplace(*this);
+            return ASE_OK;
+        });
+    }
+    ASIOError stop() {
+        return guard("stop", [&]() -> ASIOError {
+            if (!initialized_) fail(ASE_InvalidMode, "not initialized: call init first");
+            running_.reset();
+            return ASE_OK;
+        });
+    }
+
+    ASIOError getChannels(long* in, long* out) {
+        return guard("getChannels", [&]() -> ASIOError {
+            requireInit();
+            if (!in || !out) fail(ASE_InvalidParameter, "a result pointer is NULL");
+            *in = static_cast<long>(caps_.inputs.size());
+            *out = static_cast<long>(caps_.outputs.size());
+            return ASE_OK;
+        });
+    }
+    ASIOError getLatencies(long* in, long* out) {
+        return guard("getLatencies", [&]() -> ASIOError {
+            requireInit();
+            if (!in || !out) fail(ASE_InvalidParameter, "a result pointer is NULL");
+            const long size = prepared_ ? prepared_->core->bufferSize() : caps_.bufferSizes.preferred;
+            const Latency l = backend_->latency(size);
+            *in = std::max(0L, l.input + config_.kit().inputLatencyOffset);
+            *out = std::max(0L, l.output + config_.kit().outputLatencyOffset);
+            return ASE_OK;
+        });
+    }
+    ASIOError getBufferSize(long* min, long* max, long* pref, long* gran) {
+        return guard("getBufferSize", [&]() -> ASIOError {
+            requireInit();
+            if (!min || !max || !pref || !gran) fail(ASE_InvalidParameter, "a result pointer is NULL");
+            const auto& b = caps_.bufferSizes;
+            *min = b.min;
+            *max = b.max;
+            *pref = b.preferred;
+            *gran = b.granularity;
+            return ASE_OK;
+        });
+    }
+    ASIOError canSampleRate(double rate) {
+        return guard("canSampleRate", [&]() -> ASIOError {
+            requireInit();
+            if (!rateUsable(rate))
+                fail(ASE_NoClock, "{} Hz is not supported; this device runs at {}", rate, ratesText());
+            return ASE_OK;
+        });
+    }
+    ASIOError getSampleRate(double* rate) noexcept {
+        // May come from the audio thread: no formatting.
+        if (!initialized_) return rtFail(ASE_NotPresent, "getSampleRate: not initialized: call init first");
+        if (!rate) return rtFail(ASE_InvalidParameter, "getSampleRate: the result pointer is NULL");
+        StreamCore* live = live_.load(std::memory_order_acquire);
+        *rate = live ? live->currentRate() : rate_;
+        return ASE_OK;
+    }
+    ASIOError setSampleRate(double rate) {
+        return guard("setSampleRate", [&]() -> ASIOError {
+            requireInit();
+            if (rate == 0)
+                fail(ASE_NoClock, "no external clock source: this device has only its internal clock");
+            if (!rateUsable(rate))
+                fail(ASE_NoClock, "{} Hz is not supported; this device runs at {}", rate, ratesText());
+            if (rate == rate_) return ASE_OK;
+            if (running_) fail(ASE_InvalidMode, "cannot change the rate while running: call stop first");
+            backend_->setSampleRate(rate);
+            rate_ = rate;
+            return ASE_OK;
+        });
+    }
+    ASIOError getClockSources(ASIOClockSource* clocks, long* num) {
+        return guard("getClockSources", [&]() -> ASIOError {
+            requireInit();
+            if (!clocks || !num) fail(ASE_InvalidParameter, "a pointer is NULL");
+            if (*num <= 0) fail(ASE_InvalidParameter, "capacity {} is too small; pass at least 1", *num);
+            const long n = std::min<long>(*num, static_cast<long>(caps_.clockSources.size()));
+            for (long i = 0; i < n; ++i) {
+                auto& c = clocks[i];
+                c.index = i;
+                c.associatedChannel = -1;
+                c.associatedGroup = -1;
+                c.isCurrentSource = i == clockSource_ ? ASIOTrue : ASIOFalse;
+                copyText(c.name, sizeof c.name, caps_.clockSources[static_cast<std::size_t>(i)]);
+            }
+            *num = n;
+            return ASE_OK;
+        });
+    }
+    ASIOError setClockSource(long index) {
+        return guard("setClockSource", [&]() -> ASIOError {
+            requireInit();
+            if (index < 0 || index >= static_cast<long>(caps_.clockSources.size()))
+                fail(ASE_InvalidParameter, "clock source {} does not exist; there are {}", index,
+                     caps_.clockSources.size());
+            clockSource_ = index;
+            return ASE_OK;
+        });
+    }
+    ASIOError getSamplePosition(ASIOSamples* pos, ASIOTimeStamp* stamp) noexcept {
+        // Cheap and lock-free: hosts call it from inside bufferSwitch.
+        if (!initialized_) return rtFail(ASE_NotPresent, "getSamplePosition: not initialized: call init first");
+        StreamCore* live = live_.load(std::memory_order_acquire);
+        if (!live) return rtFail(ASE_SPNotAdvancing, "getSamplePosition: not running: call start first");
+        if (!pos || !stamp) return rtFail(ASE_InvalidParameter, "getSamplePosition: a result pointer is NULL");
+        std::int64_t p = 0, t = 0;
+        if (!live->samplePosition(p, t))
+            return rtFail(ASE_SPNotAdvancing, "getSamplePosition: no period has run yet since start");
+        *pos = p;
+        *stamp = t;
+        return ASE_OK;
+    }
+    ASIOError getChannelInfo(ASIOChannelInfo* info) {
+        return guard("getChannelInfo", [&]() -> ASIOError {
+            requireInit();
+            if (!info) fail(ASE_InvalidParameter, "info is NULL");
+            const bool input = info->isInput != ASIOFalse;
+            const auto& v = input ? caps_.inputs : caps_.outputs;
+            if (info->channel < 0 || info->channel >= static_cast<long>(v.size()))
+                fail(ASE_InvalidParameter, "{} channel {} does not exist; there are {}",
+                     input ? "input" : "output", info->channel, v.size());
+            const auto& c = v[static_cast<std::size_t>(info->channel)];
+            info->isActive = prepared_ && prepared_->core->active(input, info->channel) ? ASIOTrue : ASIOFalse;
+            info->channelGroup = c.group;
+            info->type = caps_.sampleType;
+            copyText(info->name, sizeof info->name, c.name);
+            return ASE_OK;
+        });
+    }
+    ASIOError createBuffers(ASIOBufferInfo* infos, long count, long size, const ASIOCallbacks* cb) {
+        return guard("createBuffers", [&]() -> ASIOError {
+            if (!initialized_) fail(ASE_InvalidMode, "not initialized: call init first");
+            if (prepared_) fail(ASE_InvalidMode, "buffers exist already: call disposeBuffers first");
+            if (!cb || !cb->bufferSwitch)
+                fail(ASE_InvalidParameter, "callbacks or callbacks->bufferSwitch is NULL");
+            if (!infos) fail(ASE_InvalidMode, "bufferInfos is NULL");
+            const long total = static_cast<long>(caps_.inputs.size() + caps_.outputs.size());
+            if (count <= 0 || count > total)
+                fail(ASE_InvalidMode, "{} channels asked for; this device has {} in all", count, total);
+            if (!bufferSizeAllowed(caps_.bufferSizes, size))
+                fail(ASE_InvalidMode, "buffer size {} is not allowed; this device accepts {}", size,
+                     describeSizes(caps_.bufferSizes));
+            StreamSetup setup;
+            setup.bufferSize = size;
+            setup.rate = rate_;
+            setup.activeInputs.assign(caps_.inputs.size(), false);
+            setup.activeOutputs.assign(caps_.outputs.size(), false);
+            for (long k = 0; k < count; ++k) {
+                const bool input = infos[k].isInput != ASIOFalse;
+                const long ch = infos[k].channelNum;
+                auto& act = input ? setup.activeInputs : setup.activeOutputs;
+                if (ch < 0 || ch >= static_cast<long>(act.size()))
+                    fail(ASE_InvalidMode, "entry {}: {} channel {} does not exist; there are {}", k,
+                         input ? "input" : "output", ch, act.size());
+                if (act[static_cast<std::size_t>(ch)])
+                    fail(ASE_InvalidMode, "entry {}: {} channel {} is listed twice", k,
+                         input ? "input" : "output", ch);
+                act[static_cast<std::size_t>(ch)] = true;
+            }
+            backend_->prepare(setup);
+            try {
+                prepared_.emplace();
+                prepared_->core = std::make_unique<StreamCore>(caps_, backend_->layout(), setup, *cb,
+                                                               config_.kit().outputReady);
+            } catch (...) {
+                prepared_.reset();
+                backend_->unprepare();
+                throw;
+            }
+            for (long k = 0; k < count; ++k) {
+                const bool input = infos[k].isInput != ASIOFalse;
+                infos[k].buffers[0] = prepared_->core->half(input, infos[k].channelNum, 0);
+                infos[k].buffers[1] = prepared_->core->half(input, infos[k].channelNum, 1);
+            }
+            return ASE_OK;
+        });
+    }
+    ASIOError disposeBuffers() {
+        return guard("disposeBuffers", [&]() -> ASIOError {
+            if (!prepared_) fail(ASE_InvalidMode, "no buffers to dispose: createBuffers was not called");
+            running_.reset();
+            prepared_.reset();
+            backend_->unprepare();
+            return ASE_OK;
+        });
+    }
+    ASIOError controlPanel() {
+        return guard("controlPanel", [&]() -> ASIOError {
+            fail(ASE_NotPresent, "no control panel; settings live in the instance's config.toml "
+                                 "(`foldback info {}` shows where)", name_);
+        });
+    }
+    ASIOError outputReady() noexcept {
+        if (!initialized_) return rtFail(ASE_NotPresent, "outputReady: not initialized: call init first");
+        if (!config_.kit().outputReady)
+            return rtFail(ASE_NotPresent, "outputReady: not used by this instance ([kit] output_ready = false)");
+        if (StreamCore* live = live_.load(std::memory_order_acquire)) live->outputReadyFromHost();
+        return ASE_OK;
+    }
+    ASIOError future(long selector, void* opt) {
+        return guard("future", [&]() -> ASIOError { return futureBody(selector, opt); });
+    }
+
+  private:
+    // ---- KitContext -----------------------------------------------------------------
+    void process(const DeviceIo& io, long frames, std::int64_t timeNs, long delta) noexcept override {
+        if (auto* c = core()) c->processEngine(io, frames, timeNs, delta);
+    }
+    void overload() noexcept override {
+        if (auto* c = core()) c->overload();
+    }
+    void resetRequest() noexcept override {
+        if (auto* c = core()) c->resetRequest();
+    }
+    void rateChanged(double rate) noexcept override {
+        if (auto* c = core()) c->rateChanged(rate);
+        if (running_ && running_->thread) running_->thread->rateChanged(rate);
+    }
+    void latenciesChanged() noexcept override {
+        if (auto* c = core()) c->latenciesChanged();
+    }
+    const FoldbackThreadCreator& threadCreator() const noexcept override { return creator_; }
+    const std::string& instanceName() const noexcept override { return name_; }
+    const Config& config() const noexcept override { return config_; }
+
+    StreamCore* core() noexcept { return prepared_ ? prepared_->core.get() : nullptr; }
+
+    // ---- helpers ----------------------------------------------------------------------
+    void requireInit() const {
+        if (!initialized_) fail(ASE_NotPresent, "not initialized: call init first");
+    }
+    bool lost() const noexcept { return backend_ && backend_->deviceLost(); }
+    bool rateUsable(double rate) const {
+        return std::isfinite(rate) && rate > 0 && backend_->canSampleRate(rate, caps_);
+    }
+    std::string ratesText() const {
+        std::string s;
+        for (double r : caps_.rates) s += (s.empty() ? "" : ", ") + fmt::format("{}", r);
+        return s + " Hz";
+    }
+    void checkCaps() const {
+        if (caps_.inputs.empty() && caps_.outputs.empty())
+            fail(ASE_NotPresent, "the device has no channels");
+        if (convert::sampleBytes(caps_.sampleType) == 0)
+            fail(ASE_NotPresent, "sample type {} is not supported", caps_.sampleType);
+        const auto& b = caps_.bufferSizes;
+        if (b.min <= 0 || b.max < b.min || !bufferSizeAllowed(b, b.preferred))
+            fail(ASE_HWMalfunction, "the backend reported inconsistent buffer sizes");
+    }
+
+    ASIOError futureBody(long selector, void* opt) {
+        switch (selector) {
+            case kFoldbackSetInstanceName: {
+                const char* name = static_cast<const char*>(opt);
+                if (!name || !*name) return ASE_SUCCESS;
+                if (initialized_)
+                    fail(ASE_InvalidMode, "the instance name cannot change after init");
+                const std::string problem = registry::checkName(name);
+                if (!problem.empty()) fail(ASE_NotPresent, "instance name refused: {}", problem);
+                auto entry = registry::find(name);
+                if (!entry)
+                    fail(ASE_NotPresent, "no instance '{}' is registered; see `foldback list`", name);
+                name_ = name;
+                return ASE_SUCCESS;
+            }
+            case kAsioCanTimeInfo:
+            case kAsioCanReportOverload:
+                return ASE_SUCCESS;
+            case kAsioGetInternalBufferSamples: {
+                if (!opt) fail(ASE_InvalidParameter, "ASIOInternalBufferInfo pointer is NULL");
+                requireInit();
+                auto* info = static_cast<ASIOInternalBufferInfo*>(opt);
+                const long size = prepared_ ? prepared_->core->bufferSize() : caps_.bufferSizes.preferred;
+                const Latency l = backend_->latency(size);
+                info->inputSamples = l.internalInput;
+                info->outputSamples = l.internalOutput;
+                return ASE_SUCCESS;
+            }
+            case kAsioCanDoIoFormat:
+            case kAsioSetIoFormat:
+            case kAsioGetIoFormat: {
+                if (!opt) fail(ASE_InvalidParameter, "ASIOIoFormat pointer is NULL");
+                auto* f = static_cast<ASIOIoFormat*>(opt);
+                if (selector == kAsioGetIoFormat) {
+                    f->FormatType = kASIOPCMFormat;
+                    return ASE_SUCCESS;
+                }
+                if (selector == kAsioSetIoFormat && prepared_)
+                    fail(ASE_InvalidMode, "the I/O format can change only before createBuffers");
+                if (f->FormatType != kASIOPCMFormat) {
+                    f->FormatType = kASIOFormatInvalid;
+                    fail(ASE_NotPresent, "only PCM is supported (no DSD)");
+                }
+                return ASE_SUCCESS;
+            }
+            case kAsioEnableTimeCodeRead:
+            case kAsioDisableTimeCodeRead:
+            case kAsioCanTimeCode:
+                fail(ASE_NotPresent, "time code is not supported");
+            case kAsioSetInputMonitor:
+            case kAsioCanInputMonitor:
+                fail(ASE_NotPresent, "direct monitoring is not supported");
+            case kAsioTransport:
+            case kAsioCanTransport:
+                fail(ASE_NotPresent, "transport control is not supported");
+            case kAsioSetInputGain:
+            case kAsioGetInputMeter:
+            case kAsioSetOutputGain:
+            case kAsioGetOutputMeter:
+            case kAsioCanInputGain:
+            case kAsioCanInputMeter:
+            case kAsioCanOutputGain:
+            case kAsioCanOutputMeter:
+                fail(ASE_NotPresent, "gains and meters are not supported");
+            case kFoldbackSetThreadCreator: {
+                if (prepared_) fail(ASE_InvalidMode, "set the thread creator before createBuffers");
+                if (!opt) {
+                    creator_ = defaultThreadCreator();
+                    return ASE_SUCCESS;
+                }
+                const auto* c = static_cast<const FoldbackThreadCreator*>(opt);
+                if (!c->create) fail(ASE_InvalidParameter, "FoldbackThreadCreator.create is NULL");
+                creator_ = *c;
+                return ASE_SUCCESS;
+            }
+            case kFoldbackGetCounters: {
+                if (!opt) fail(ASE_InvalidParameter, "FoldbackCounters pointer is NULL");
+                *static_cast<FoldbackCounters*>(opt) = prepared_ ? prepared_->core->counters() : FoldbackCounters{};
+                return ASE_SUCCESS;
+            }
+            case kFoldbackGetStatus: {
+                if (!opt) fail(ASE_InvalidParameter, "FoldbackStatus pointer is NULL");
+                auto* s = static_cast<FoldbackStatus*>(opt);
+                s->realtime = rtStatus_.realtime;
+                s->rtPriority = rtStatus_.priority;
+                copyText(s->warning, sizeof s->warning, rtStatus_.warning);
+                return ASE_SUCCESS;
+            }
+            case kFoldbackInjectFault: {
+                if (!opt) fail(ASE_InvalidParameter, "FoldbackFault pointer is NULL");
+                const auto* f = static_cast<const FoldbackFault*>(opt);
+                AudioThread* t = running_ ? running_->thread.get() : nullptr;
+                if (t && f->kind == kFoldbackFaultLatePeriod) {
+                    t->injectLate(static_cast<std::int64_t>(f->value) * 1'000'000);
+                    return ASE_SUCCESS;
+                }
+                if (t && f->kind == kFoldbackFaultDropFrames) {
+                    t->injectDrop(f->value);
+                    return ASE_SUCCESS;
+                }
+                if (!backend_) fail(ASE_NotPresent, "not initialized: call init first");
+                const ASIOError r = backend_->future(selector, opt);
+                if (r == ASE_InvalidParameter)
+                    fail(ASE_NotPresent, "this driver does not support fault {} in this state", f->kind);
+                return r;
+            }
+            default:
+                break;
+        }
+        if (selector >= kFoldbackReservedFirst && selector <= kFoldbackReservedLast && backend_) {
+            const ASIOError r = backend_->future(selector, opt);
+            if (r != ASE_InvalidParameter) return r;
+        }
+        fail(ASE_InvalidParameter, "unknown selector {:#x}", selector);
+    }
+
+    // ---- states -----------------------------------------------------------------------
+    struct Prepared {
+        std::unique_ptr<StreamCore> core;
+    };
+    struct Running {
+        explicit Running(Instance& in) : owner(in) {
+            auto& core = *in.prepared_->core;
+            core.arm(in.rate_);
+            try {
+                in.backend_->start();
+                if (in.backend_->style() != Style::Engine) {
+                    thread = std::make_unique<AudioThread>(*in.backend_, core, in.config_.kit(),
+                                                           in.rate_, in.creator_);
+                    in.rtStatus_ = thread->start();
+                    if (!in.rtStatus_.warning.empty() && in.rtStatus_.warning != in.warned_) {
+                        // Visible once per instance and cause; `foldback doctor` explains.
+                        std::fprintf(stderr, "foldback: %s: %s\n", in.name_.c_str(),
+                                     in.rtStatus_.warning.c_str());
+                        in.warned_ = in.rtStatus_.warning;
+                    }
+                }
+            } catch (...) {
+                thread.reset();
+                in.backend_->stop();
+                core.disarm();
+                throw;
+            }
+            in.live_.store(&core, std::memory_order_release);
+        }
+        ~Running() {
+            owner.live_.store(nullptr, std::memory_order_release);
+            auto& core = *owner.prepared_->core;
+            if (thread) thread->stop();
+            owner.backend_->stop();
+            core.disarm();  // no callback after this, whatever the backend does
+        }
+        Instance& owner;
+        std::unique_ptr<AudioThread> thread;
+    };
+
+    FoldbackDriver base_;  // first member: the host's view
+    static const FoldbackDriverVtbl kVtbl;
+    const DriverDescription& description_;
+    std::atomic<unsigned long> refs_{1};
+    std::string name_;
+    char error_[kErrorBytes];
+    std::atomic<const char*> rtError_{nullptr};
+    Config config_;
+    std::unique_ptr<Backend> backend_;
+    Capabilities caps_;
+    bool initialized_ = false;
+    double rate_ = 0;
+    long clockSource_ = 0;
+    FoldbackThreadCreator creator_ = defaultThreadCreator();
+    RtStatus rtStatus_;
+    std::string warned_;
+    std::optional<Prepared> prepared_;
+    std::optional<Running> running_;
+    std::atomic<StreamCore*> live_{nullptr};  // the running stream, for [any] entries
+};
+
+// ---- the C vtable -------------------------------------------------------------------------
+
+#define SELF Instance::self(d)
+const FoldbackDriverVtbl Instance::kVtbl = {
+    [](FoldbackDriver* d, const void*, void** out) -> long {
+        if (!out) return 1;
+        SELF->addRef();
+        *out = d;
+        return 0;
+    },
+    [](FoldbackDriver* d) -> unsigned long { return SELF->addRef(); },
+    [](FoldbackDriver* d) -> unsigned long { return SELF->release(); },
+    [](FoldbackDriver* d, void* sys) -> ASIOBool { return SELF->init(sys); },
+    [](FoldbackDriver* d, char* name) { SELF->getDriverName(name); },
+    [](FoldbackDriver* d) -> long { return SELF->getDriverVersion(); },
+    [](FoldbackDriver* d, char* text) { SELF->getErrorMessage(text); },
+    [](FoldbackDriver* d) -> ASIOError { return SELF->start(); },
+    [](FoldbackDriver* d) -> ASIOError { return SELF->stop(); },
+    [](FoldbackDriver* d, long* i, long* o) -> ASIOError { return SELF->getChannels(i, o); },
+    [](FoldbackDriver* d, long* i, long* o) -> ASIOError { return SELF->getLatencies(i, o); },
+    [](FoldbackDriver* d, long* a, long* b, long* c, long* g) -> ASIOError {
+        return SELF->getBufferSize(a, b, c, g);
+    },
+    [](FoldbackDriver* d, ASIOSampleRate r) -> ASIOError { return SELF->canSampleRate(r); },
+    [](FoldbackDriver* d, ASIOSampleRate* r) -> ASIOError { return SELF->getSampleRate(r); },
+    [](FoldbackDriver* d, ASIOSampleRate r) -> ASIOError { return SELF->setSampleRate(r); },
+    [](FoldbackDriver* d, ASIOClockSource* c, long* n) -> ASIOError {
+        return SELF->getClockSources(c, n);
+    },
+    [](FoldbackDriver* d, long i) -> ASIOError { return SELF->setClockSource(i); },
+    [](FoldbackDriver* d, ASIOSamples* p, ASIOTimeStamp* t) -> ASIOError {
+        return SELF->getSamplePosition(p, t);
+    },
+    [](FoldbackDriver* d, ASIOChannelInfo* i) -> ASIOError { return SELF->getChannelInfo(i); },
+    [](FoldbackDriver* d, ASIOBufferInfo* b, long n, long s, const ASIOCallbacks* c) -> ASIOError {
+        return SELF->createBuffers(b, n, s, c);
+    },
+    [](FoldbackDriver* d) -> ASIOError { return SELF->disposeBuffers(); },
+    [](FoldbackDriver* d) -> ASIOError { return SELF->controlPanel(); },
+    [](FoldbackDriver* d, long s, void* o) -> ASIOError { return SELF->future(s, o); },
+    [](FoldbackDriver* d) -> ASIOError { return SELF->outputReady(); },
+};
+#undef SELF
+
+FoldbackDriver* instantiate(const DriverDescription& description) noexcept {
+    try {
+        return (new Instance(description))->object();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+static std::string selfPath() {
+    Dl_info info{};
+    if (!dladdr(reinterpret_cast<void*>(&registerSelf), &info) || !info.dli_fname) return {};
+    char resolved[PATH_MAX];
+    if (!realpath(info.dli_fname, resolved)) return {};
+    return resolved;
+}
+
+int registerSelf(const DriverDescription& description, const char* name) noexcept {
+    if (!name || !registry::checkName(name).empty()) return EINVAL;
+    try {
+        const std::string path = selfPath();
+        if (path.empty()) return ENOENT;
+        registry::registerInstance(name, path, description.description, registry::Scope::System);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "foldback: registerDriver(%s): %s\n", name, e.what());
+        return access("/etc", W_OK) == 0 ? EIO : EACCES;
+    }
+}
+
+int unregisterSelf(const char* name) noexcept {
+    if (!name || !registry::checkName(name).empty()) return EINVAL;
+    try {
+        registry::unregisterInstance(name, registry::Scope::System);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "foldback: unregisterDriver(%s): %s\n", name, e.what());
+        return ENODEV;
+    }
+}
+
+}  // namespace foldback::kit

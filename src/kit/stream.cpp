@@ -1,0 +1,328 @@
+#include "kit/stream.hpp"
+
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <set>
+
+#include "kit/error.hpp"
+
+namespace foldback::kit {
+
+namespace {
+
+constexpr std::size_t kAlign = 64;
+
+std::size_t roundUp(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+void freeMemory(std::byte* p) {
+    std::free(p);
+}
+
+}  // namespace
+
+StreamCore::StreamCore(const Capabilities& caps, const DeviceLayout& layout,
+                       const StreamSetup& setup, const ASIOCallbacks& callbacks,
+                       bool outputReadyEnabled)
+    : hooks_(rtHooks()),
+      callbacks_(callbacks),
+      outputReadyEnabled_(outputReadyEnabled),
+      bufferSize_(setup.bufferSize),
+      layout_(layout) {
+    sampleBytes_ = convert::sampleBytes(caps.sampleType);
+    if (sampleBytes_ == 0)
+        fail(ASE_NotPresent, "sample type {} has no PCM conversion", caps.sampleType);
+
+    // Conversion plan: chosen once, never per sample.
+    if (!layout_.asioNative) {
+        deinterleave_ = convert::deinterleave(layout_.format, caps.sampleType);
+        interleave_ = convert::interleave(caps.sampleType, layout_.format);
+        if (!deinterleave_ || !interleave_)
+            fail(ASE_NotPresent, "no conversion between device format {} and {}",
+                 convert::deviceFormatName(layout_.format),
+                 convert::sampleTypeName(caps.sampleType));
+    }
+
+    inputs_.resize(caps.inputs.size());
+    outputs_.resize(caps.outputs.size());
+    const std::size_t halfBytes = roundUp(static_cast<std::size_t>(bufferSize_) * sampleBytes_);
+    std::size_t active = 0;
+    for (std::size_t c = 0; c < inputs_.size(); ++c) active += setup.activeInputs[c];
+    for (std::size_t c = 0; c < outputs_.size(); ++c) active += setup.activeOutputs[c];
+    memoryBytes_ = std::max<std::size_t>(active * 2 * halfBytes, kAlign);
+    auto* raw = static_cast<std::byte*>(std::aligned_alloc(kAlign, memoryBytes_));
+    if (!raw) fail(ASE_NoMemory, "cannot allocate {} bytes of audio buffers", memoryBytes_);
+    memory_ = {raw, &freeMemory};
+    std::memset(raw, 0, memoryBytes_);
+    // Lock only the pages we own (never mlockall); failure only costs page-fault risk.
+    (void)mlock(raw, memoryBytes_);
+
+    std::byte* next = raw;
+    auto assign = [&](std::vector<Channel>& chans, const std::vector<bool>& act) {
+        for (std::size_t c = 0; c < chans.size(); ++c) {
+            if (!act[c]) continue;
+            chans[c].active = true;
+            chans[c].half[0] = next;
+            chans[c].half[1] = next + halfBytes;
+            next += 2 * halfBytes;
+        }
+    };
+    assign(inputs_, setup.activeInputs);
+    assign(outputs_, setup.activeOutputs);
+    for (int i = 0; i < 2; ++i) {
+        inDst_[i].resize(inputs_.size());
+        outSrc_[i].resize(outputs_.size());
+        for (std::size_t c = 0; c < inputs_.size(); ++c) inDst_[i][c] = inputs_[c].half[i];
+        for (std::size_t c = 0; c < outputs_.size(); ++c) outSrc_[i][c] = outputs_[c].half[i];
+    }
+
+    // Message negotiation (spec §8, §19.7): ask kAsioSelectorSupported before anything.
+    if (callbacks_.asioMessage) {
+        for (long sel : {kAsioEngineVersion, kAsioResetRequest, kAsioBufferSizeChange,
+                         kAsioResyncRequest, kAsioLatenciesChanged, kAsioSupportsTimeInfo,
+                         kAsioOverload}) {
+            supports_[sel] = callbacks_.asioMessage(kAsioSelectorSupported, sel, nullptr, nullptr) == 1;
+        }
+        if (supports_[kAsioEngineVersion])
+            engineVersion_ = callbacks_.asioMessage(kAsioEngineVersion, 0, nullptr, nullptr);
+        if (supports_[kAsioSupportsTimeInfo] && callbacks_.bufferSwitchTimeInfo)
+            timeInfoMode_ =
+                callbacks_.asioMessage(kAsioSupportsTimeInfo, 0, nullptr, nullptr) == 1;
+    }
+    rate_.store(setup.rate, std::memory_order_relaxed);
+    time_.timeInfo.speed = 1.0;
+    time_.timeCode.speed = 1.0;
+}
+
+StreamCore::~StreamCore() {
+    disarm();
+    if (memory_) (void)munlock(memory_.get(), memoryBytes_);
+}
+
+void* StreamCore::half(bool input, long channel, int index) const noexcept {
+    const auto& v = input ? inputs_ : outputs_;
+    return v[static_cast<std::size_t>(channel)].half[index];
+}
+
+bool StreamCore::active(bool input, long channel) const noexcept {
+    const auto& v = input ? inputs_ : outputs_;
+    return channel >= 0 && static_cast<std::size_t>(channel) < v.size() &&
+           v[static_cast<std::size_t>(channel)].active;
+}
+
+void StreamCore::arm(double rate) noexcept {
+    index_ = 0;
+    position_ = 0;
+    first_ = true;
+    outputTaken_ = true;
+    currentOut_ = nullptr;
+    rate_.store(rate, std::memory_order_relaxed);
+    pendingRate_.store(0, std::memory_order_relaxed);
+    resetSent_.store(false, std::memory_order_relaxed);
+    const std::size_t halfBytes = static_cast<std::size_t>(bufferSize_) * sampleBytes_;
+    for (auto& ch : inputs_)
+        if (ch.active) std::memset(ch.half[0], 0, halfBytes), std::memset(ch.half[1], 0, halfBytes);
+    seq_.store(0, std::memory_order_relaxed);
+    running_.store(false, std::memory_order_relaxed);
+    armed_.store(true, std::memory_order_release);
+}
+
+void StreamCore::disarm() noexcept {
+    armed_.store(false, std::memory_order_seq_cst);
+    // A period already inside process() finishes; none starts after this.
+    while (inProcess_.load(std::memory_order_seq_cst) != 0) {
+        struct timespec ts{0, 100'000};
+        nanosleep(&ts, nullptr);
+    }
+    running_.store(false, std::memory_order_release);
+}
+
+long StreamCore::send(long selector, long value) noexcept {
+    if (!callbacks_.asioMessage || selector <= 0 || selector >= kAsioNumMessageSelectors ||
+        !supports_[selector])
+        return 0;
+    return callbacks_.asioMessage(selector, value, nullptr, nullptr);
+}
+
+void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
+    const long frames = bufferSize_;
+    if (!io.in) return;
+    if (layout_.asioNative) {
+        const std::size_t bytes = static_cast<std::size_t>(frames) * sampleBytes_;
+        for (std::size_t c = 0; c < inputs_.size(); ++c)
+            if (inputs_[c].active && io.in[c]) std::memcpy(inputs_[c].half[index], io.in[c], bytes);
+    } else if (layout_.interleaved) {
+        deinterleave_(io.in[0], inputs_.size(), inDst_[index].data(), static_cast<std::size_t>(frames));
+    } else {
+        for (std::size_t c = 0; c < inputs_.size(); ++c)
+            if (inputs_[c].active && io.in[c])
+                deinterleave_(io.in[c], 1, &inDst_[index][c], static_cast<std::size_t>(frames));
+    }
+}
+
+void StreamCore::takeOutput(int index) noexcept {
+    outputTaken_ = true;
+    void* const* out = currentOut_;
+    if (!out) return;
+    const long frames = bufferSize_;
+    if (layout_.asioNative) {
+        const std::size_t bytes = static_cast<std::size_t>(frames) * sampleBytes_;
+        for (std::size_t c = 0; c < outputs_.size(); ++c) {
+            if (!out[c]) continue;
+            if (outputs_[c].active)
+                std::memcpy(out[c], outputs_[c].half[index], bytes);
+            else
+                std::memset(out[c], 0, bytes);
+        }
+    } else if (layout_.interleaved) {
+        interleave_(outSrc_[index].data(), outputs_.size(), out[0], static_cast<std::size_t>(frames));
+    } else {
+        for (std::size_t c = 0; c < outputs_.size(); ++c)
+            if (out[c]) interleave_(&outSrc_[index][c], 1, out[c], static_cast<std::size_t>(frames));
+    }
+}
+
+void StreamCore::latch(std::int64_t position, std::int64_t timeNs) noexcept {
+    // Seqlock: readers (getSamplePosition, any thread) retry while the count is odd.
+    const auto s = seq_.load(std::memory_order_relaxed);
+    seq_.store(s + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    latchedPosition_.store(position, std::memory_order_relaxed);
+    latchedTime_.store(timeNs, std::memory_order_relaxed);
+    seq_.store(s + 2, std::memory_order_release);
+}
+
+bool StreamCore::samplePosition(std::int64_t& position, std::int64_t& timeNs) const noexcept {
+    if (!running_.load(std::memory_order_acquire)) return false;
+    for (;;) {
+        const auto s1 = seq_.load(std::memory_order_acquire);
+        if (s1 & 1u) continue;
+        position = latchedPosition_.load(std::memory_order_relaxed);
+        timeNs = latchedTime_.load(std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (seq_.load(std::memory_order_relaxed) == s1) return true;
+    }
+}
+
+void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
+    inProcess_.fetch_add(1, std::memory_order_seq_cst);
+    if (!armed_.load(std::memory_order_seq_cst)) {
+        inProcess_.fetch_sub(1, std::memory_order_release);
+        return;
+    }
+    {
+        RtScope scope(hooks_);
+        const int i = index_;
+        const bool firstPeriod = first_;
+        first_ = false;
+        // The first switch gets silence: the device has recorded nothing yet (spec §9.1).
+        if (!firstPeriod) takeInput(io, i);
+
+        unsigned long changed = 0;
+        const double pending = pendingRate_.exchange(0, std::memory_order_acq_rel);
+        if (pending > 0) {
+            rate_.store(pending, std::memory_order_relaxed);
+            changed = kSampleRateChanged;
+            if (callbacks_.sampleRateDidChange) callbacks_.sampleRateDidChange(pending);
+        }
+
+        latch(position_, timeNs);
+        running_.store(true, std::memory_order_release);
+        currentOut_ = io.out;
+        outputTaken_ = false;
+        callbackThread_.store(pthread_self(), std::memory_order_relaxed);
+        inCallback_.store(true, std::memory_order_release);
+        if (timeInfoMode_) {
+            auto& ti = time_.timeInfo;
+            ti.samplePosition = position_;
+            ti.systemTime = timeNs;
+            ti.sampleRate = rate_.load(std::memory_order_relaxed);
+            ti.speed = 1.0;
+            ti.flags = kSystemTimeValid | kSamplePositionValid | kSampleRateValid | kSpeedValid |
+                       changed;
+            callbacks_.bufferSwitchTimeInfo(&time_, i, ASIOTrue);
+        } else {
+            callbacks_.bufferSwitch(i, ASIOTrue);
+        }
+        inCallback_.store(false, std::memory_order_release);
+        if (!outputTaken_) takeOutput(i);
+        currentOut_ = nullptr;
+        index_ = i ^ 1;
+        position_ += bufferSize_;
+        counters_.switches.fetch_add(1, std::memory_order_relaxed);
+    }
+    inProcess_.fetch_sub(1, std::memory_order_release);
+}
+
+void StreamCore::processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
+                               long framesDelta) noexcept {
+    if (frames != bufferSize_) {
+        // The engine's period changed and the host has not re-created its buffers yet.
+        // The adapting FIFO belongs to the engine drivers' issue; until then: silence out.
+        overload();
+        return;
+    }
+    if (!first_ && framesDelta > bufferSize_) {
+        const long lost = (framesDelta - bufferSize_ + bufferSize_ / 2) / bufferSize_;
+        if (lost > 0) skipPeriods(lost);
+    }
+    process(io, timeNs);
+}
+
+void StreamCore::skipPeriods(long periods) noexcept {
+    if (periods <= 0) return;
+    position_ += periods * bufferSize_;
+    counters_.skippedFrames.fetch_add(periods * bufferSize_, std::memory_order_relaxed);
+    counters_.overloads.fetch_add(1, std::memory_order_relaxed);
+    counters_.resyncs.fetch_add(1, std::memory_order_relaxed);
+    send(kAsioOverload);
+    send(kAsioResyncRequest);
+}
+
+void StreamCore::latePeriods(long periods) noexcept {
+    if (periods <= 0) return;
+    counters_.latePeriods.fetch_add(periods, std::memory_order_relaxed);
+    overload();
+}
+
+void StreamCore::overload() noexcept {
+    counters_.overloads.fetch_add(1, std::memory_order_relaxed);
+    send(kAsioOverload);
+}
+
+void StreamCore::resetRequest() noexcept {
+    if (resetSent_.exchange(true, std::memory_order_acq_rel)) return;
+    counters_.resets.fetch_add(1, std::memory_order_relaxed);
+    send(kAsioResetRequest);
+}
+
+void StreamCore::rateChanged(double rate) noexcept {
+    pendingRate_.store(rate, std::memory_order_release);
+}
+
+void StreamCore::latenciesChanged() noexcept { send(kAsioLatenciesChanged); }
+
+bool StreamCore::outputReadyFromHost() noexcept {
+    // Honoured only from inside the switch, on the thread that runs it: a host calling
+    // from elsewhere cannot make us read a half it may still be writing.
+    if (!inCallback_.load(std::memory_order_acquire) ||
+        !pthread_equal(callbackThread_.load(std::memory_order_relaxed), pthread_self()))
+        return false;
+    if (!outputTaken_) takeOutput(index_);
+    return true;
+}
+
+FoldbackCounters StreamCore::counters() const noexcept {
+    FoldbackCounters c{};
+    c.switches = counters_.switches.load(std::memory_order_relaxed);
+    c.overloads = counters_.overloads.load(std::memory_order_relaxed);
+    c.resyncs = counters_.resyncs.load(std::memory_order_relaxed);
+    c.skippedFrames = counters_.skippedFrames.load(std::memory_order_relaxed);
+    c.latePeriods = counters_.latePeriods.load(std::memory_order_relaxed);
+    c.resets = counters_.resets.load(std::memory_order_relaxed);
+    return c;
+}
+
+}  // namespace foldback::kit

@@ -1,0 +1,125 @@
+// The prepared state's heart: the double buffers, the host's callbacks, the negotiated
+// message set, and the period function that every backend style ends in.
+//
+// Per period (process()): fill input half i from the device (converting), latch position
+// and time, call exactly one of bufferSwitchTimeInfo / bufferSwitch, take output half i
+// (at outputReady, or at the latest when the switch returns), toggle i. Nothing here
+// allocates, locks, logs or makes a system call; the RT-safety interposer checks it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <pthread.h>
+#include <string>
+#include <vector>
+
+#include "foldback/asio.h"
+#include "foldback/driver.h"
+#include "kit/backend.hpp"
+#include "kit/rt_scope.hpp"
+
+namespace foldback::kit {
+
+class StreamCore {
+  public:
+    // [control] Allocates and zeroes every half, plans the conversions, copies the
+    // callbacks and negotiates the message set with the host. Throws kit::Error.
+    StreamCore(const Capabilities& caps, const DeviceLayout& layout, const StreamSetup& setup,
+               const ASIOCallbacks& callbacks, bool outputReadyEnabled);
+    ~StreamCore();
+    StreamCore(const StreamCore&) = delete;
+    StreamCore& operator=(const StreamCore&) = delete;
+
+    // The two halves of a channel, for createBuffers' ASIOBufferInfo.
+    void* half(bool input, long channel, int index) const noexcept;
+    bool active(bool input, long channel) const noexcept;
+    long bufferSize() const noexcept { return bufferSize_; }
+    bool timeInfoMode() const noexcept { return timeInfoMode_; }
+    long hostEngineVersion() const noexcept { return engineVersion_; }
+
+    // [control] Before the backend starts: position 0, index 0, inputs silent.
+    void arm(double rate) noexcept;
+    // [control] After the backend stopped: no period runs after this returns.
+    void disarm() noexcept;
+    bool armed() const noexcept { return armed_.load(std::memory_order_acquire); }
+
+    // [rt] One period. timeNs: CLOCK_MONOTONIC ns of the period's first frame.
+    void process(const DeviceIo& io, std::int64_t timeNs) noexcept;
+    // [rt] Engine style: frames and the engine counter's delta decide loss and jumps.
+    void processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
+                       long framesDelta) noexcept;
+    // [rt] `periods` whole periods were never delivered: the position jumps over them,
+    // kAsioOverload and kAsioResyncRequest go to the host.
+    void skipPeriods(long periods) noexcept;
+    // [rt] A wake-up came `periods` periods late; they are delivered back to back.
+    void latePeriods(long periods) noexcept;
+
+    // [any]
+    void overload() noexcept;
+    void resetRequest() noexcept;
+    void rateChanged(double rate) noexcept;
+    void latenciesChanged() noexcept;
+    // [rt, inside the switch] outputReady(): take output half i now.
+    bool outputReadyFromHost() noexcept;
+    // [any] The current block's position and time; false when not running.
+    bool samplePosition(std::int64_t& position, std::int64_t& timeNs) const noexcept;
+    FoldbackCounters counters() const noexcept;
+    double currentRate() const noexcept { return rate_.load(std::memory_order_relaxed); }
+
+  private:
+    struct Channel {
+        std::byte* half[2] = {nullptr, nullptr};
+        bool active = false;
+    };
+    long send(long selector, long value = 0) noexcept;
+    void takeInput(const DeviceIo& io, int index) noexcept;
+    void takeOutput(int index) noexcept;
+    void latch(std::int64_t position, std::int64_t timeNs) noexcept;
+
+    const RtHooks& hooks_;
+    ASIOCallbacks callbacks_{};
+    bool supports_[kAsioNumMessageSelectors] = {};
+    bool timeInfoMode_ = false;
+    long engineVersion_ = 0;
+    bool outputReadyEnabled_ = true;
+
+    long bufferSize_ = 0;
+    std::size_t sampleBytes_ = 0;
+    DeviceLayout layout_;
+    std::vector<Channel> inputs_, outputs_;
+    std::unique_ptr<std::byte, void (*)(std::byte*)> memory_{nullptr, nullptr};
+    std::size_t memoryBytes_ = 0;
+    // Conversion plan, chosen once here.
+    convert::DeinterleaveFn deinterleave_ = nullptr;
+    convert::InterleaveFn interleave_ = nullptr;
+    std::vector<void*> inDst_[2];          // per device input channel, null = inactive
+    std::vector<const void*> outSrc_[2];   // per device output channel, null = silence
+
+    // RT-thread state.
+    int index_ = 0;
+    std::int64_t position_ = 0;
+    bool first_ = true;
+    void* const* currentOut_ = nullptr;
+    bool outputTaken_ = true;
+    ASIOTime time_{};
+
+    // Shared state.
+    std::atomic<bool> armed_{false};
+    std::atomic<int> inProcess_{0};
+    std::atomic<bool> inCallback_{false};
+    std::atomic<pthread_t> callbackThread_{};
+    std::atomic<double> rate_{0};
+    std::atomic<double> pendingRate_{0};
+    std::atomic<bool> resetSent_{false};
+    std::atomic<std::uint32_t> seq_{0};
+    std::atomic<std::int64_t> latchedPosition_{0}, latchedTime_{0};
+    std::atomic<bool> running_{false};
+    struct Counters {
+        std::atomic<long long> switches{0}, overloads{0}, resyncs{0}, skippedFrames{0},
+            latePeriods{0}, resets{0};
+    } counters_;
+};
+
+}  // namespace foldback::kit
