@@ -22,7 +22,10 @@ struct Options {
     double rateTolerance = -1;                       // relative; < 0 = from config, else 0.001
     double latencyTolerance = -1;                    // frames;   < 0 = from config, else 0
     std::string configToml;                          // the instance's settings (registry::readConfig), may be ""
-    bool verbose = false;
+    bool verbose = false;                            // log every check's detail, also on PASS
+    // Additions:
+    double stopWatchSeconds = 0.05;                  // how long to watch for callbacks after stop
+                                                     // (at least 4 periods are always watched)
 };
 
 struct Check {
@@ -34,6 +37,14 @@ struct Check {
     std::string detail;    // what was seen, when it failed or was skipped
 };
 
+// One asioMessage selector as the driver sent it during the run (all instances).
+struct MessageCount {
+    long selector = 0;
+    long long count = 0;
+    long long onControlThread = 0;  // sent synchronously inside one of the suite's calls
+    long long onOtherThreads = 0;   // sent from a driver thread (audio, hotplug, ...)
+};
+
 struct Report {
     std::vector<Check> checks;
     long long reportedRoundTrip = -1;  // getLatencies in + out for the loop path, frames
@@ -42,8 +53,16 @@ struct Report {
     double nominalRate = 0;
     long long switches = 0;
     long long overloads = 0;
+    // Additions (not in the first interface):
+    long inputLatency = -1;            // getLatencies in the prepared state, frames
+    long outputLatency = -1;
+    long bufferSize = 0;               // the buffer size the streaming runs used
+    long long lateCallbacks = 0;       // callbacks after stop/disposeBuffers/release returned
+    std::vector<MessageCount> messages;
     std::size_t failedSpec() const;
     std::size_t failedPolicy() const;
+    std::size_t passedCount() const;
+    std::size_t skippedCount() const;
     bool passed() const { return failedSpec() == 0; }
 };
 
