@@ -304,6 +304,15 @@ int plantNested() {
     return 0;
 }
 
+// Extra leaves at depth 0 are ignored: the next scope is checked again.
+int plantAfterExtraLeave() {
+    leaveScope();
+    leaveScope();
+    Scope s;
+    g_sink = std::malloc(40);
+    return 0;
+}
+
 // The audio thread is not the main thread: a scope on a worker thread is checked too.
 int plantWorkerThread() {
     std::thread worker([] {
@@ -460,6 +469,7 @@ constexpr Case kCases[] = {
     {"sem_timedwait", plantSemTimedwait},
     {"sem_clockwait", plantSemClockwait},
     {"nested", plantNested},
+    {"extra_leave", plantAfterExtraLeave},
     {"worker_thread", plantWorkerThread},
     {"three_counted", plantThreeCounted},
     {"clean", clean},
