@@ -43,6 +43,18 @@ std::string errorName(ASIOError e) {
     }
 }
 
+// A name as it can be shown in a message: control bytes become \xNN.
+std::string printable(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7f)
+            out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
+}
+
 std::string rootList() {
     std::string out;
     for (const auto& r : registry::roots()) {
@@ -98,9 +110,9 @@ LibraryHandle openShared(const std::string& path, std::string* error) {
 LoadedLibrary openLibrary(std::string_view name) {
     if (auto why = registry::checkName(name); !why.empty())
         throw LoadError(fmt::format(
-            "cannot load instance '{}': {}; instance names have at most {} bytes and no '/', "
-            "'..', leading '.' or control characters (`foldback list` shows the registered ones)",
-            name, why, registry::kMaxNameBytes));
+            "cannot load instance '{}': {}; use the name of a registered instance (`foldback "
+            "list` shows them)",
+            printable(name), why));
     auto entry = registry::find(name);
     if (!entry)
         throw LoadError(fmt::format(
@@ -169,11 +181,22 @@ RawInstance instantiate(const LoadedLibrary& lib) {
     // single instance under its own name.
     if (answer != ASE_SUCCESS && answer != ASE_InvalidParameter) {
         drv->lpVtbl->release(drv);
+        // A driver built on cwASIO looks its name up in /etc/cwASIO only, so it answers
+        // ASE_NotPresent for an instance registered anywhere else.
+        std::string hint =
+            answer == ASE_NotPresent && lib.entry.root != registry::RootKind::CwAsio
+                ? fmt::format(
+                      "; a driver built with cwASIO only accepts instances registered in "
+                      "/etc/cwASIO: as root, copy {} to /etc/cwASIO/{}",
+                      lib.entry.dir.string(), name)
+                : fmt::format(
+                      "; check that the entry {} is the one the driver expects, or "
+                      "report it to the driver's maker",
+                      lib.entry.dir.string());
         throw LoadError(fmt::format(
             "the driver of '{}' ({}) refused its instance name: future(0x7F000001, \"{}\") "
-            "answered {} ({}) instead of ASE_SUCCESS; check that the entry {} is the one the "
-            "driver expects, or report it to the driver's maker",
-            name, lib.entry.driverPath, name, errorName(answer), answer, lib.entry.dir.string()));
+            "answered {} ({}) instead of ASE_SUCCESS{}",
+            name, lib.entry.driverPath, name, errorName(answer), answer, hint));
     }
     return RawInstance{drv, lib.handle};
 }

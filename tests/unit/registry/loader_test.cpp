@@ -132,6 +132,9 @@ TEST(Loader, RefusedNameReleasesTheInstanceAndQuotesTheAnswer) {
     EXPECT_THAT(msg, HasSubstr("refused its instance name"));
     EXPECT_THAT(msg, HasSubstr("future(0x7F000001, \"refuser\")"));
     EXPECT_THAT(msg, HasSubstr("ASE_NotPresent (-1000)"));
+    // cwASIO-built drivers accept only /etc/cwASIO names: the message says so.
+    EXPECT_THAT(msg,
+                HasSubstr("copy " + (w.envA / "refuser").string() + " to /etc/cwASIO/refuser"));
     EXPECT_EQ(probe.made(), 1);
     EXPECT_EQ(probe.live(), 0) << "the refused instance was not released";
 }
@@ -188,6 +191,9 @@ TEST(Loader, InvalidNamesAreRefusedBeforeAnyLookup) {
     EXPECT_THAT(loadError(n32), HasSubstr("32 bytes"));
     EXPECT_THAT(loadError("../envA/x"), HasSubstr("'/'"));
     EXPECT_THAT(loadError(""), HasSubstr("empty"));
+    auto msg = loadError("bell\x07");
+    EXPECT_THAT(msg, HasSubstr("'bell\\x07'"));  // shown escaped, never raw
+    EXPECT_THAT(msg, HasSubstr("control character 0x07"));
 }
 
 TEST(Loader, UnsafeEntriesAreRefusedWithWhatToDo) {
