@@ -53,7 +53,8 @@ std::string describeSizes(const BufferSizes& b) {
 class Instance final : private KitContext {
   public:
     explicit Instance(const DriverDescription& d) : description_(d) {
-        base_.lpVtbl = &kVtbl;
+        object_.base.lpVtbl = &kVtbl;
+        object_.owner = this;
         copyText(error_, sizeof error_, "no error");
     }
     ~Instance() override {
@@ -65,8 +66,10 @@ class Instance final : private KitContext {
         }
     }
 
-    static Instance* self(FoldbackDriver* d) { return reinterpret_cast<Instance*>(d); }
-    FoldbackDriver* object() { return &base_; }
+    // The host's pointer is &object_.base, the first member of a standard-layout struct
+    // that also points back here (Instance itself is polymorphic, so base cannot be at 0).
+    static Instance* self(FoldbackDriver* d) { return reinterpret_cast<Object*>(d)->owner; }
+    FoldbackDriver* object() { return &object_.base; }
     unsigned long addRef() { return refs_.fetch_add(1) + 1; }
     unsigned long release() {
         const unsigned long left = refs_.fetch_sub(1) - 1;
@@ -557,7 +560,10 @@ class Instance final : private KitContext {
         std::unique_ptr<AudioThread> thread;
     };
 
-    FoldbackDriver base_;  // first member: the host's view
+    struct Object {
+        FoldbackDriver base;  // the host's view: a pointer to the vtable
+        Instance* owner;
+    } object_;
     static const FoldbackDriverVtbl kVtbl;
     const DriverDescription& description_;
     std::atomic<unsigned long> refs_{1};
