@@ -163,7 +163,9 @@ class Suite {
     void finish();
 
     Report report;
-    long canReportOverloadAnswer[4] = {0, 0, 0, 0};  // S24 per state, judged at the end
+    static constexpr long kNotAsked = -0x7fffffffL;
+    long canReportOverloadAnswer[4] = {kNotAsked, kNotAsked, kNotAsked, kNotAsked};  // S24, judged at the end
+    std::string unreachable[4];  // why a state could not be reached, for S24's skip
 
   private:
     void queryCell(State s);
