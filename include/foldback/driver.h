@@ -108,6 +108,9 @@ enum {
     kFoldbackGetCounters = 0x7F000102,
     /* opt = FoldbackStatus*: warnings (e.g. no real-time scheduling) as text. [control] */
     kFoldbackGetStatus = 0x7F000103,
+    /* opt = FoldbackDeviceList*: the devices this driver can see, registered or not, so a
+     * tool can offer them for registration. Any state, no init needed. [control] */
+    kFoldbackListDevices = 0x7F000104,
     /* opt = const FoldbackFault*: test-only fault injection, drivers that support it
      * (loopback) answer ASE_SUCCESS, others ASE_NotPresent. */
     kFoldbackInjectFault = 0x7F000120,
@@ -135,6 +138,18 @@ typedef struct FoldbackStatus {
     long rtPriority;           /* its priority, 0 if none */
     char warning[256];         /* empty, or a sentence a person can act on */
 } FoldbackStatus;
+
+typedef struct FoldbackDevice {
+    char id[64];            /* what an instance's config names, e.g. "hw:CARD=USB,DEV=0" */
+    char description[128];  /* one line for people: name, channels, formats, rates */
+    long inputs, outputs;
+} FoldbackDevice;
+
+typedef struct FoldbackDeviceList {
+    FoldbackDevice* devices;  /* in: room for `capacity` entries */
+    long capacity;            /* in */
+    long count;               /* out: devices found (may exceed capacity; only capacity written) */
+} FoldbackDeviceList;
 
 enum {
     kFoldbackFaultLatePeriod = 1,   /* value = ms the next wake-up is delayed */

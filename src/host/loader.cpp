@@ -123,13 +123,19 @@ LoadedLibrary openLibrary(std::string_view name) {
         throw LoadError(fmt::format("instance '{}' ({}) is refused: {}", name, entry->dir.string(),
                                     entry->problem));
 
+    LoadedLibrary lib = openLibraryFile(entry->driverPath, name);
+    lib.entry = std::move(*entry);
+    return lib;
+}
+
+LoadedLibrary openLibraryFile(const std::string& path, std::string_view name) {
     std::string dlError;
-    LibraryHandle handle = openShared(entry->driverPath, &dlError);
+    LibraryHandle handle = openShared(path, &dlError);
     if (!handle)
         throw LoadError(fmt::format(
             "cannot load the driver of '{}' ({}): {}; check that it is a driver built for this "
             "system (`ldd {}` lists missing libraries) or register the right file",
-            name, entry->driverPath, dlError, entry->driverPath));
+            name, path, dlError, path));
 
     std::vector<std::string> missing;
     void* symbols[std::size(kEntryPoints)] = {};
@@ -143,12 +149,13 @@ LoadedLibrary openLibrary(std::string_view name) {
             "the driver of '{}' ({}) does not export {}; a driver exports instantiateDriver, "
             "releaseDriver, registerDriver and unregisterDriver, so this is not a Foldback or "
             "cwASIO driver or was built without them: rebuild it, or register the right file",
-            name, entry->driverPath, fmt::join(missing, ", ")));
+            name, path, fmt::join(missing, ", ")));
 
-    LoadedLibrary lib;
+    LoadedLibrary lib{};  // value-initialized: entry.root is not left indeterminate
     lib.handle = std::move(handle);
     lib.instantiate = reinterpret_cast<FoldbackInstantiateFn>(symbols[0]);
-    lib.entry = std::move(*entry);
+    lib.entry.driverPath = path;
+    lib.entry.name = std::string(name);
     return lib;
 }
 
@@ -181,18 +188,21 @@ RawInstance instantiate(const LoadedLibrary& lib) {
     // single instance under its own name.
     if (answer != ASE_SUCCESS && answer != ASE_InvalidParameter) {
         drv->lpVtbl->release(drv);
-        // A driver built on cwASIO looks its name up in /etc/cwASIO only, so it answers
-        // ASE_NotPresent for an instance registered anywhere else.
-        std::string hint =
-            answer == ASE_NotPresent && lib.entry.root != registry::RootKind::CwAsio
-                ? fmt::format(
-                      "; a driver built with cwASIO only accepts instances registered in "
-                      "/etc/cwASIO: as root, copy {} to /etc/cwASIO/{}",
-                      lib.entry.dir.string(), name)
-                : fmt::format(
-                      "; check that the entry {} is the one the driver expects, or "
-                      "report it to the driver's maker",
-                      lib.entry.dir.string());
+        std::string hint;
+        if (lib.entry.dir.empty())  // opened by file, not through the registry
+            hint = "; load it through a registered instance, or report it to the driver's maker";
+        else if (answer == ASE_NotPresent && lib.entry.root != registry::RootKind::CwAsio)
+            // A driver built on cwASIO looks its name up in /etc/cwASIO only, so it answers
+            // ASE_NotPresent for an instance registered anywhere else.
+            hint = fmt::format(
+                "; a driver built with cwASIO only accepts instances registered in /etc/cwASIO: "
+                "as root, copy {} to /etc/cwASIO/{}",
+                lib.entry.dir.string(), name);
+        else
+            hint = fmt::format(
+                "; check that the entry {} is the one the driver expects, or report it to the "
+                "driver's maker",
+                lib.entry.dir.string());
         throw LoadError(fmt::format(
             "the driver of '{}' ({}) refused its instance name: future(0x7F000001, \"{}\") "
             "answered {} ({}) instead of ASE_SUCCESS{}",

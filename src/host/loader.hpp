@@ -33,6 +33,10 @@ struct LoadedLibrary {
 // checks the four entry points. Loading the same path twice shares the handle.
 LoadedLibrary openLibrary(std::string_view name);
 
+// dlopen + the four entry points for a driver file, without a registry entry (device
+// discovery, tests). `name` is only used in messages; entry.name/driverPath are set.
+LoadedLibrary openLibraryFile(const std::string& path, std::string_view name);
+
 // A raw instance with one reference owned by the caller, instance name already set
 // through future(kFoldbackSetInstanceName). Not yet initialized.
 struct RawInstance {

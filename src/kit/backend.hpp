@@ -63,6 +63,13 @@ struct DeviceIo {
     void* const* out = nullptr;
 };
 
+// A device the backend can see (kFoldbackListDevices).
+struct DeviceCandidate {
+    std::string id;           // what the instance's config names
+    std::string description;  // one line: name, channels, formats, rates
+    long inputs = 0, outputs = 0;
+};
+
 struct Latency {
     long input = 0;   // frames, all device and driver buffering, without calibration
     long output = 0;
@@ -154,6 +161,8 @@ class Backend {
         (void)opt;
         return ASE_InvalidParameter;
     }
+    // [control] Devices this backend can see, without open(). Virtual devices: none.
+    virtual std::vector<DeviceCandidate> discover() const { return {}; }
     // [control] Driver version for getDriverVersion.
     virtual long version() const noexcept { return 1; }
 };

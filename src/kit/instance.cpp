@@ -492,6 +492,26 @@ class Instance final : private KitContext {
                 copyText(s->warning, sizeof s->warning, rtStatus_.warning);
                 return ASE_SUCCESS;
             }
+            case kFoldbackListDevices: {
+                if (!opt) fail(ASE_InvalidParameter, "FoldbackDeviceList pointer is NULL");
+                auto* list = static_cast<FoldbackDeviceList*>(opt);
+                if (list->capacity > 0 && !list->devices)
+                    fail(ASE_InvalidParameter, "FoldbackDeviceList.devices is NULL");
+                std::unique_ptr<Backend> probe;
+                const Backend* b = backend_.get();
+                if (!b) b = (probe = description_.factory()).get();
+                const auto found = b->discover();
+                list->count = static_cast<long>(found.size());
+                for (long i = 0; i < list->count && i < list->capacity; ++i) {
+                    const auto& f = found[static_cast<std::size_t>(i)];
+                    auto& d = list->devices[i];
+                    copyText(d.id, sizeof d.id, f.id);
+                    copyText(d.description, sizeof d.description, f.description);
+                    d.inputs = f.inputs;
+                    d.outputs = f.outputs;
+                }
+                return ASE_SUCCESS;
+            }
             case kFoldbackInjectFault: {
                 if (!opt) fail(ASE_InvalidParameter, "FoldbackFault pointer is NULL");
                 const auto* f = static_cast<const FoldbackFault*>(opt);

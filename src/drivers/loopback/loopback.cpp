@@ -202,7 +202,7 @@ class LoopbackBackend final : public Backend {
     std::vector<long> routing_;
     std::size_t frames_ = 0, delay_ = 0, ringFrames_ = 0, read_ = 0, write_ = 0;
     std::vector<std::byte> inBuf_, outBuf_, ring_;
-    std::vector<const void*> inPtr_;
+    std::vector<void*> inPtr_;
     std::vector<void*> outPtr_;
     std::atomic<bool> lost_{false};
 };

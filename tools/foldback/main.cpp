@@ -1,0 +1,37 @@
+// foldback: list, inspect, register and certify ASIO-compatible driver instances.
+#include <CLI/CLI.hpp>
+
+#include "common.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"foldback: ASIO-compatible low-latency audio drivers for Linux"};
+    app.footer(
+        "Exit status: 0 success, 1 a check failed, 2 bad usage, 3 driver could not be used.\n"
+        "Examples:\n"
+        "  foldback list\n"
+        "  foldback info loopback --json\n"
+        "  foldback certify loopback\n"
+        "  foldback register my-loop /usr/lib/x86_64-linux-gnu/foldback/drivers/foldback-loopback.so\n"
+        "Instances are looked up in $FOLDBACK_DRIVER_PATH, ~/.config/foldback/drivers,\n"
+        "/etc/foldback/drivers, /etc/cwASIO and the built-in root (docs/registry.md).");
+    app.require_subcommand(1);
+    foldback::cli::addList(app);
+    foldback::cli::addInfo(app);
+    foldback::cli::addRegister(app);
+#ifdef FOLDBACK_HAVE_CERTIFY
+    foldback::cli::addCertify(app);
+#endif
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return foldback::cli::kUsage;
+    } catch (const foldback::cli::Exit& code) {
+        return code;
+    }
+    return foldback::cli::kOk;
+}
