@@ -64,10 +64,17 @@ std::string firstLineTrimmed(std::string_view raw) {
 // Reads the first line of a key file. nullopt when the file is missing (not an error: a
 // missing description is normal); *error set when it exists but cannot be read.
 std::optional<std::string> readKeyFile(const fs::path& p, std::string* error) {
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO planted as a key file must not hang the reader.
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno != ENOENT && error)
             *error = fmt::format("cannot read {}: {}", p.string(), errnoText(errno));
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (error) *error = fmt::format("{} is not a regular file", p.string());
+        ::close(fd);
         return std::nullopt;
     }
     std::string buf(kMaxKeyFileBytes, '\0');
@@ -199,7 +206,7 @@ std::string entryProblem(const Entry& e, const std::string& readError) {
             "leading '.' or control characters",
             why, dir, kMaxNameBytes);
     if (!readError.empty())
-        return fmt::format("{}; make the file readable or register the instance again", readError);
+        return fmt::format("{}; fix that file or register the instance again", readError);
     if (worldWritable(e.dir))
         return fmt::format(
             "the entry directory {} is world-writable, so any user could redirect it to other "

@@ -228,3 +228,29 @@ TEST(Loader, UnsafeEntriesAreRefusedWithWhatToDo) {
     auto inst = host::loadInstance("ww");
     inst.driver->lpVtbl->release(inst.driver);
 }
+
+TEST(Loader, OpenLibraryFileSharesTheHandleWithTheRegisteredPath) {
+    TestWorld w;
+    auto so = addFixture(w, "byname", FIXTURE_GOOD_SO, "byfile.so");
+    auto byFile = host::openLibraryFile(so.string(), "byfile");
+    EXPECT_EQ(byFile.entry.name, "byfile");
+    EXPECT_EQ(byFile.entry.driverPath, so.string());
+    auto byName = host::openLibrary("byname");
+    EXPECT_EQ(byFile.handle.get(), byName.handle.get());
+    auto inst = host::instantiate(byFile);
+    char name[32] = {};
+    inst.driver->lpVtbl->getDriverName(inst.driver, name);
+    EXPECT_STREQ(name, "byfile");
+    inst.driver->lpVtbl->release(inst.driver);
+
+    auto refuser = w.installFixture(FIXTURE_REFUSE_SO, "refuse.so");
+    auto lib = host::openLibraryFile(refuser.string(), "loose");
+    try {
+        host::instantiate(lib);
+        FAIL();
+    } catch (const host::LoadError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("ASE_NotPresent"));
+        EXPECT_THAT(e.what(), HasSubstr("load it through a registered instance"));
+    }
+    EXPECT_THROW(host::openLibraryFile((w.lib / "none.so").string(), "none"), host::LoadError);
+}

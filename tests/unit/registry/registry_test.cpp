@@ -331,6 +331,17 @@ TEST(RegistryRefusal, InvalidNamesOnDisk) {
     for (const auto& e : listed) EXPECT_NE(e.problem, "") << e.name;
 }
 
+TEST(RegistryRefusal, KeyFileThatIsNotARegularFileDoesNotHang) {
+    TestWorld w;
+    auto dir = w.makeDir("envA/fifo");
+    ASSERT_EQ(::mkfifo((dir / "driver").c_str(), 0644), 0);
+    ASSERT_EQ(::mkfifo((dir / "description").c_str(), 0644), 0);
+    auto e = reg::find("fifo");  // would block forever on a plain open()
+    ASSERT_TRUE(e);
+    EXPECT_THAT(e->problem, HasSubstr((dir / "driver").string() + " is not a regular file"));
+    EXPECT_EQ(e->description, "");
+}
+
 // ---- names ----------------------------------------------------------------------------
 
 TEST(RegistryName, Rules) {
