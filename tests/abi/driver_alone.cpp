@@ -1,0 +1,3 @@
+/* foldback/driver.h compiles alone as strict C++20 (flags in CMakeLists.txt), and twice: the
+ * include guard works. */
+#include <foldback/driver.h>
