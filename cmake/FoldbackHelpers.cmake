@@ -15,9 +15,15 @@ function(foldback_add_driver name)
   set_property(GLOBAL APPEND PROPERTY FOLDBACK_DRIVERS foldback_driver_${name})
 endfunction()
 
-# foldback_builtin_instance(NAME DRIVER_TARGET DESCRIPTION): an instance in the built-in
-# root (build tree and install tree), so a fresh build lists it without registering.
+# foldback_builtin_instance(NAME DRIVER_TARGET DESCRIPTION [CONFIG file]): an instance in
+# the built-in root (build tree and install tree), so a fresh build lists it without
+# registering. CONFIG: a config.toml shipped with it (user settings go to the overlay).
 function(foldback_builtin_instance name target description)
+  cmake_parse_arguments(ARG "" "CONFIG" "" ${ARGN})
+  if(ARG_CONFIG)
+    configure_file(${ARG_CONFIG} ${FOLDBACK_BUILTIN_ROOT_BUILD}/${name}/config.toml COPYONLY)
+    configure_file(${ARG_CONFIG} ${CMAKE_BINARY_DIR}/install-builtin/${name}/config.toml COPYONLY)
+  endif()
   file(GENERATE OUTPUT ${FOLDBACK_BUILTIN_ROOT_BUILD}/${name}/driver
        CONTENT "$<TARGET_FILE:${target}>\n")
   file(GENERATE OUTPUT ${FOLDBACK_BUILTIN_ROOT_BUILD}/${name}/description CONTENT "${description}\n")

@@ -81,8 +81,8 @@ struct FoldbackDriver {
 FoldbackDriver* instantiateDriver(void);
 /* Harmless bookkeeping only: a driver never dlcloses itself (spec/linux-abi.md §7). */
 void releaseDriver(FoldbackDriver* drv);
-/* Installer hooks: register/unregister this .so under `name` in the system registry.
- * 0 or a positive errno. */
+/* Installer hooks: register/unregister this .so under `name` in /etc/cwASIO (where cwASIO
+ * hosts look; Foldback hosts read it too). 0 or a positive errno. */
 int registerDriver(const char* name);
 int unregisterDriver(const char* name);
 

@@ -118,19 +118,19 @@ class Instance final : private KitContext {
             if (lost())
                 fail(ASE_HWMalfunction, "the device of '{}' is gone; wait until it is back", name_);
             config_ = Config::parse(registry::readConfig(name_), name_ + "/config.toml");
-            backend_ = description_.factory();
-            caps_ = backend_->open(*this);
+            auto backend = description_.factory();
+            caps_ = backend->open(*this);
             try {
                 checkCaps();
             } catch (...) {
-                backend_->close();
+                backend->close();
                 throw;
             }
+            backend_ = std::move(backend);
             rate_ = caps_.rate;
             initialized_ = true;
             return ASE_OK;
         });
-        if (r != ASE_OK) backend_.reset();
         return r == ASE_OK ? ASIOTrue : ASIOFalse;
     }
 
@@ -548,6 +548,8 @@ class Instance final : private KitContext {
         explicit Running(Instance& in) : owner(in) {
             auto& core = *in.prepared_->core;
             core.arm(in.rate_);
+            // Visible to getSamplePosition before the first period can run.
+            in.live_.store(&core, std::memory_order_release);
             try {
                 in.backend_->start();
                 if (in.backend_->style() != Style::Engine) {
@@ -562,12 +564,12 @@ class Instance final : private KitContext {
                     }
                 }
             } catch (...) {
+                in.live_.store(nullptr, std::memory_order_release);
                 thread.reset();
                 in.backend_->stop();
                 core.disarm();
                 throw;
             }
-            in.live_.store(&core, std::memory_order_release);
         }
         ~Running() {
             owner.live_.store(nullptr, std::memory_order_release);
@@ -669,7 +671,7 @@ int registerSelf(const DriverDescription& description, const char* name) noexcep
     try {
         const std::string path = selfPath();
         if (path.empty()) return ENOENT;
-        registry::registerInstance(name, path, description.description, registry::Scope::System);
+        registry::registerInstance(name, path, description.description, registry::Scope::CwAsio);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "foldback: registerDriver(%s): %s\n", name, e.what());
@@ -680,7 +682,7 @@ int registerSelf(const DriverDescription& description, const char* name) noexcep
 int unregisterSelf(const char* name) noexcept {
     if (!name || !registry::checkName(name).empty()) return EINVAL;
     try {
-        registry::unregisterInstance(name, registry::Scope::System);
+        registry::unregisterInstance(name, registry::Scope::CwAsio);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "foldback: unregisterDriver(%s): %s\n", name, e.what());

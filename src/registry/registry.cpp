@@ -530,7 +530,10 @@ fs::path registerInstance(std::string_view name, const fs::path& driver,
                         name, real.parent_path().string(), real.parent_path().string()));
 
     fs::path root;
-    if (scope == Scope::System) {
+    if (scope == Scope::CwAsio) {
+        root = "/etc/cwASIO";
+        scope = Scope::System;  // same rules and messages as the system root
+    } else if (scope == Scope::System) {
         root = systemRoot();
     } else {
         auto user = userRoot();
@@ -578,7 +581,10 @@ fs::path registerInstance(std::string_view name, const fs::path& driver,
 void unregisterInstance(std::string_view name, Scope scope) {
     requirePathSafeName(name, "unregister");
     fs::path root;
-    if (scope == Scope::System) {
+    if (scope == Scope::CwAsio) {
+        root = "/etc/cwASIO";
+        scope = Scope::System;  // same rules and messages as the system root
+    } else if (scope == Scope::System) {
         root = systemRoot();
     } else {
         auto user = userRoot();

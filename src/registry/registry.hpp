@@ -64,7 +64,9 @@ std::vector<Entry> list();
 
 // Writes <root>/<name>/{driver,description} atomically (temp file + rename). The driver
 // path is made absolute. Throws Error with an actionable message.
-enum class Scope { User, System };
+// User: the user root; System: /etc/foldback/drivers; CwAsio: /etc/cwASIO, where cwASIO
+// hosts look (what a driver's exported registerDriver writes, as cwASIO installers expect).
+enum class Scope { User, System, CwAsio };
 std::filesystem::path registerInstance(std::string_view name, const std::filesystem::path& driver,
                                        std::string_view description, Scope scope = Scope::User);
 // Removes the known files and the directory. Throws Error when there is nothing to remove.

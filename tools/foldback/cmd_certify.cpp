@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "common.hpp"
-#include "conformance/conformance.hpp"
+#include "conformance.hpp"
 #include "host/loader.hpp"
 #include "registry/registry.hpp"
 

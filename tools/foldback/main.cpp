@@ -18,9 +18,7 @@ int main(int argc, char** argv) {
     foldback::cli::addList(app);
     foldback::cli::addInfo(app);
     foldback::cli::addRegister(app);
-#ifdef FOLDBACK_HAVE_CERTIFY
     foldback::cli::addCertify(app);
-#endif
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
