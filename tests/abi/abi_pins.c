@@ -376,16 +376,34 @@ typedef void (*AnyFn)(void);
 static long s_slotSeen = -1;
 
 /* 24 distinct functions whose identity is the slot number. */
-#define SLOT_FN(i)              \
-    static void slot##i(void) { \
-        s_slotSeen = i;         \
-    }
-SLOT_FN(0)
-SLOT_FN(1) SLOT_FN(2) SLOT_FN(3) SLOT_FN(4) SLOT_FN(5) SLOT_FN(6) SLOT_FN(7) SLOT_FN(8) SLOT_FN(9)
-    SLOT_FN(10) SLOT_FN(11) SLOT_FN(12) SLOT_FN(13) SLOT_FN(14) SLOT_FN(15) SLOT_FN(16) SLOT_FN(17)
-        SLOT_FN(18) SLOT_FN(19) SLOT_FN(20) SLOT_FN(21) SLOT_FN(22) SLOT_FN(23)
+/* clang-format off */
+static void slot0(void) { s_slotSeen = 0; }
+static void slot1(void) { s_slotSeen = 1; }
+static void slot2(void) { s_slotSeen = 2; }
+static void slot3(void) { s_slotSeen = 3; }
+static void slot4(void) { s_slotSeen = 4; }
+static void slot5(void) { s_slotSeen = 5; }
+static void slot6(void) { s_slotSeen = 6; }
+static void slot7(void) { s_slotSeen = 7; }
+static void slot8(void) { s_slotSeen = 8; }
+static void slot9(void) { s_slotSeen = 9; }
+static void slot10(void) { s_slotSeen = 10; }
+static void slot11(void) { s_slotSeen = 11; }
+static void slot12(void) { s_slotSeen = 12; }
+static void slot13(void) { s_slotSeen = 13; }
+static void slot14(void) { s_slotSeen = 14; }
+static void slot15(void) { s_slotSeen = 15; }
+static void slot16(void) { s_slotSeen = 16; }
+static void slot17(void) { s_slotSeen = 17; }
+static void slot18(void) { s_slotSeen = 18; }
+static void slot19(void) { s_slotSeen = 19; }
+static void slot20(void) { s_slotSeen = 20; }
+static void slot21(void) { s_slotSeen = 21; }
+static void slot22(void) { s_slotSeen = 22; }
+static void slot23(void) { s_slotSeen = 23; }
+/* clang-format on */
 
-            int main(void) {
+int main(void) {
     static const AnyFn bySlot[24] = {slot0,  slot1,  slot2,  slot3,  slot4,  slot5,
                                      slot6,  slot7,  slot8,  slot9,  slot10, slot11,
                                      slot12, slot13, slot14, slot15, slot16, slot17,

@@ -6,30 +6,14 @@
 AbiArgs abiArgs;
 AbiCall abiCLast = {.slot = -1};
 
-static const char* const kSlotNames[kAbiSlots] = {"queryInterface",
-                                                  "addRef",
-                                                  "release",
-                                                  "init",
-                                                  "getDriverName",
-                                                  "getDriverVersion",
-                                                  "getErrorMessage",
-                                                  "start",
-                                                  "stop",
-                                                  "getChannels",
-                                                  "getLatencies",
-                                                  "getBufferSize",
-                                                  "canSampleRate",
-                                                  "getSampleRate",
-                                                  "setSampleRate",
-                                                  "getClockSources",
-                                                  "setClockSource",
-                                                  "getSamplePosition",
-                                                  "getChannelInfo",
-                                                  "createBuffers",
-                                                  "disposeBuffers",
-                                                  "controlPanel",
-                                                  "future",
-                                                  "outputReady"};
+/* clang-format off */
+static const char* const kSlotNames[kAbiSlots] = {
+    "queryInterface", "addRef", "release", "init", "getDriverName", "getDriverVersion",
+    "getErrorMessage", "start", "stop", "getChannels", "getLatencies", "getBufferSize",
+    "canSampleRate", "getSampleRate", "setSampleRate", "getClockSources", "setClockSource",
+    "getSamplePosition", "getChannelInfo", "createBuffers", "disposeBuffers", "controlPanel",
+    "future", "outputReady"};
+/* clang-format on */
 
 const char* abiSlotName(int slot) {
     return slot >= 0 && slot < kAbiSlots ? kSlotNames[slot] : "(beyond the table)";
