@@ -70,9 +70,12 @@ void Suite::argumentClasses() {
     auto rateKept = [&]() -> std::string {
         double now = -1;
         v.getSampleRate(d, &now);
-        if (now == f.rate) return "";
-        v.setSampleRate(d, f.rate);
-        return "the rate changed to " + rateText(now);
+        std::string why;
+        if (now != f.rate) {
+            v.setSampleRate(d, f.rate);
+            why = "the rate changed to " + rateText(now);
+        }
+        return why;
     };
     for (const auto& rc : rates) {
         if (rc.rate == 0) continue;  // A6

@@ -311,11 +311,12 @@ void Suite::mutatingCells(State s) {
             skipCell(1, unreach(i));
         } else {
             long r = i.vt().init(i.driver(), nullptr);
-            i.observe("init(NULL)", r != (s <= State::I ? 1 : 0));
+            i.observe("init(NULL)", r != ASIOTrue);
             std::string extra;
             if (s == State::I) {
                 long in = 0, out = 0;
                 if (i.vt().getChannels(i.driver(), &in, &out) != ASE_OK) extra = "getChannels fails afterwards";
+                i.rebase();
             }
             if (s == State::R && (r == 0)) extra = stillRunning(i);
             expectCode(cellId(1, s), cellTitle(1, s), cellSpec(1, s), r, {s <= State::I ? 1L : 0L}, extra);
@@ -329,7 +330,7 @@ void Suite::mutatingCells(State s) {
             skipCell(2, i.problem());
         } else {
             long r = i.vt().init(i.driver(), nullptr);
-            i.observe("init without an instance name", r != 0);
+            i.observe("init without an instance name", r != ASIOTrue);
             std::string extra;
             std::string msg = lower(i.lastMessage());
             if (r == 0 && msg.find("7f000001") == std::string::npos) {
@@ -356,6 +357,7 @@ void Suite::mutatingCells(State s) {
                 if (!L && s != State::R && r == ASE_OK) {
                     double now = 0;
                     i.vt().getSampleRate(i.driver(), &now);
+                    i.rebase();
                     if (now != other) extra = "getSampleRate then says " + std::to_string(now);
                 }
                 if (s == State::R && r != ASE_OK) extra = stillRunning(i);

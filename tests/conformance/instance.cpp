@@ -251,6 +251,13 @@ std::optional<unsigned long> Instance::release() {
     return static_cast<unsigned long>(*r);
 }
 
+void Instance::rebase() {
+    if (drv_ == nullptr || released_) return;
+    BoundedText msg = readBounded(drv_->lpVtbl->getErrorMessage, drv_, 124);
+    suite_.noteMessage("getErrorMessage", false, msg, msg.text);
+    lastMessage_ = msg.text;
+}
+
 void Instance::observe(const std::string& call, bool failed) {
     if (drv_ == nullptr || released_) return;
     BoundedText msg = readBounded(drv_->lpVtbl->getErrorMessage, drv_, 124);

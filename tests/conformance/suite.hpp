@@ -107,6 +107,9 @@ class Instance {
 
     // Reads getErrorMessage after a call and records what the call did to it.
     void observe(const std::string& call, bool failed);
+    // Takes the current text as the new reference without judging it (after calls whose
+    // outcome is not the point, e.g. probing for optional selectors).
+    void rebase();
     const std::string& lastMessage() const { return lastMessage_; }
 
     void setState(State s) { state_ = s; }
