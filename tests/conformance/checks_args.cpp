@@ -10,7 +10,9 @@ namespace foldback::conformance::detail {
 
 namespace {
 
-bool powerOfTwo(long v) { return v > 0 && (v & (v - 1)) == 0; }
+bool powerOfTwo(long v) {
+    return v > 0 && (v & (v - 1)) == 0;
+}
 
 std::string rateText(double r) {
     if (std::isnan(r)) return "NaN";
@@ -29,7 +31,8 @@ void Suite::argumentClasses() {
 
     Instance a(*this, "arguments I");
     if (!a.bringTo(State::I)) {
-        record("A.setup", "an instance for the argument checks reaches I", true, false, a.problem());
+        record("A.setup", "an instance for the argument checks reaches I", true, false,
+               a.problem());
         return;
     }
     FoldbackDriver* d = a.driver();
@@ -42,10 +45,14 @@ void Suite::argumentClasses() {
     long in = 0, out = 0, x = 0, y = 0, z = 0;
 
     // A1-A3: NULL out-pointers.
-    expectA(a, "A1.in_null", "getChannels(NULL, &out)", false, v.getChannels(d, nullptr, &out), {ASE_InvalidParameter});
-    expectA(a, "A1.out_null", "getChannels(&in, NULL)", false, v.getChannels(d, &in, nullptr), {ASE_InvalidParameter});
-    expectA(a, "A2.in_null", "getLatencies(NULL, &out)", false, v.getLatencies(d, nullptr, &out), {ASE_InvalidParameter});
-    expectA(a, "A2.out_null", "getLatencies(&in, NULL)", false, v.getLatencies(d, &in, nullptr), {ASE_InvalidParameter});
+    expectA(a, "A1.in_null", "getChannels(NULL, &out)", false, v.getChannels(d, nullptr, &out),
+            {ASE_InvalidParameter});
+    expectA(a, "A1.out_null", "getChannels(&in, NULL)", false, v.getChannels(d, &in, nullptr),
+            {ASE_InvalidParameter});
+    expectA(a, "A2.in_null", "getLatencies(NULL, &out)", false, v.getLatencies(d, nullptr, &out),
+            {ASE_InvalidParameter});
+    expectA(a, "A2.out_null", "getLatencies(&in, NULL)", false, v.getLatencies(d, &in, nullptr),
+            {ASE_InvalidParameter});
     expectA(a, "A3.min_null", "getBufferSize(NULL, &max, &pref, &gran)", false,
             v.getBufferSize(d, nullptr, &x, &y, &z), {ASE_InvalidParameter});
     expectA(a, "A3.max_null", "getBufferSize(&min, NULL, &pref, &gran)", false,
@@ -60,8 +67,8 @@ void Suite::argumentClasses() {
         const char* name;
         double rate;
     };
-    const RateCase rates[] = {{"unsupported", 12345}, {"zero", 0},     {"negative", -48000},
-                              {"nan", nan},           {"inf", inf},    {"neg_inf", -inf},
+    const RateCase rates[] = {{"unsupported", 12345}, {"zero", 0},  {"negative", -48000},
+                              {"nan", nan},           {"inf", inf}, {"neg_inf", -inf},
                               {"huge", 1e12}};
     for (const auto& rc : rates) {
         expectA(a, std::string("A4.") + rc.name, "canSampleRate(" + rateText(rc.rate) + ")", true,
@@ -80,17 +87,19 @@ void Suite::argumentClasses() {
     for (const auto& rc : rates) {
         if (rc.rate == 0) continue;  // A6
         long r = v.setSampleRate(d, rc.rate);
-        expectA(a, std::string("A5.") + rc.name, "setSampleRate(" + rateText(rc.rate) + ")", true, r,
-                {ASE_NoClock}, rateKept());
+        expectA(a, std::string("A5.") + rc.name, "setSampleRate(" + rateText(rc.rate) + ")", true,
+                r, {ASE_NoClock}, rateKept());
     }
     if (f.clockSources == 1) {
         long r = v.setSampleRate(d, 0);
-        expectA(a, "A6", "setSampleRate(0) with only an internal clock", false, r, {ASE_NoClock}, rateKept());
+        expectA(a, "A6", "setSampleRate(0) with only an internal clock", false, r, {ASE_NoClock},
+                rateKept());
     } else {
         skip("A6", "setSampleRate(0) with only an internal clock", false,
              "the driver has " + std::to_string(f.clockSources) + " clock sources");
     }
-    expectA(a, "A7", "getSampleRate(NULL)", false, v.getSampleRate(d, nullptr), {ASE_InvalidParameter});
+    expectA(a, "A7", "getSampleRate(NULL)", false, v.getSampleRate(d, nullptr),
+            {ASE_InvalidParameter});
 
     // A8-A10: clock sources.
     {
@@ -104,15 +113,17 @@ void Suite::argumentClasses() {
             return true;
         };
         long n = 4;
-        expectA(a, "A8.arr_null", "getClockSources(NULL, &n)", false, v.getClockSources(d, nullptr, &n),
-                {ASE_InvalidParameter});
+        expectA(a, "A8.arr_null", "getClockSources(NULL, &n)", false,
+                v.getClockSources(d, nullptr, &n), {ASE_InvalidParameter});
         fill();
-        expectA(a, "A8.num_null", "getClockSources(arr, NULL)", false, v.getClockSources(d, clocks, nullptr),
-                {ASE_InvalidParameter}, untouched(0) ? "" : "wrote into the array");
+        expectA(a, "A8.num_null", "getClockSources(arr, NULL)", false,
+                v.getClockSources(d, clocks, nullptr), {ASE_InvalidParameter},
+                untouched(0) ? "" : "wrote into the array");
         fill();
         n = 0;
-        expectA(a, "A8.cap_zero", "getClockSources(arr, &n) with n = 0", false, v.getClockSources(d, clocks, &n),
-                {ASE_InvalidParameter}, untouched(0) ? "" : "wrote into the array");
+        expectA(a, "A8.cap_zero", "getClockSources(arr, &n) with n = 0", false,
+                v.getClockSources(d, clocks, &n), {ASE_InvalidParameter},
+                untouched(0) ? "" : "wrote into the array");
         fill();
         n = -1;
         expectA(a, "A8.cap_negative", "getClockSources(arr, &n) with n = -1", false,
@@ -127,15 +138,18 @@ void Suite::argumentClasses() {
         if (r == ASE_OK && n != 1 && n != f.clockSources) {
             extra += (extra.empty() ? "" : "; ") + std::string("*num = ") + std::to_string(n);
         }
-        if (r == ASE_OK && untouched(0)) extra += (extra.empty() ? "" : "; ") + std::string("wrote no entry");
+        if (r == ASE_OK && untouched(0))
+            extra += (extra.empty() ? "" : "; ") + std::string("wrote no entry");
         expectA(a, "A9", "getClockSources(arr, &n) with n = 1", true, r, {ASE_OK}, extra);
     }
-    expectA(a, "A10.negative", "setClockSource(-1)", false, v.setClockSource(d, -1), {ASE_InvalidParameter});
+    expectA(a, "A10.negative", "setClockSource(-1)", false, v.setClockSource(d, -1),
+            {ASE_InvalidParameter});
     expectA(a, "A10.too_big", "setClockSource(number of sources)", false,
             v.setClockSource(d, std::max(f.clockSources, 1L)), {ASE_InvalidParameter});
 
     // A12, A13: channel info.
-    expectA(a, "A12", "getChannelInfo(NULL)", false, v.getChannelInfo(d, nullptr), {ASE_InvalidParameter});
+    expectA(a, "A12", "getChannelInfo(NULL)", false, v.getChannelInfo(d, nullptr),
+            {ASE_InvalidParameter});
     struct ChannelCase {
         const char* name;
         bool input;
@@ -150,7 +164,8 @@ void Suite::argumentClasses() {
         info.channel = bc.channel;
         info.isInput = bc.input ? ASIOTrue : ASIOFalse;
         expectA(a, std::string("A13.") + bc.name,
-                std::string("getChannelInfo(") + (bc.input ? "input " : "output ") + std::to_string(bc.channel) + ")",
+                std::string("getChannelInfo(") + (bc.input ? "input " : "output ") +
+                    std::to_string(bc.channel) + ")",
                 true, v.getChannelInfo(d, &info), {ASE_InvalidParameter});
     }
 
@@ -169,7 +184,8 @@ void Suite::argumentClasses() {
                                     {"unknown_12345678", 0x12345678}};
     for (const auto& sc : unknown) {
         char title[64];
-        std::snprintf(title, sizeof title, "future(0x%lX, NULL)", static_cast<unsigned long>(sc.selector));
+        std::snprintf(title, sizeof title, "future(0x%lX, NULL)",
+                      static_cast<unsigned long>(sc.selector));
         expectA(a, std::string("A22.") + sc.name, title, true, v.future(d, sc.selector, nullptr),
                 {ASE_InvalidParameter});
     }
@@ -190,16 +206,17 @@ void Suite::argumentClasses() {
                     std::to_string(info.outputSamples);
         }
         expectA(i, std::string("A24.") + stateName(s),
-                std::string("future(kAsioGetInternalBufferSamples, &info) in ") + stateName(s), true, res,
-                {ASE_SUCCESS}, extra);
+                std::string("future(kAsioGetInternalBufferSamples, &info) in ") + stateName(s),
+                true, res, {ASE_SUCCESS}, extra);
     };
     auto getFormat = [&](Instance& i, State s) {
         ASIOIoFormat fmt;
         std::memset(&fmt, 0, sizeof fmt);
         fmt.FormatType = 12345;
         long res = i.vt().future(i.driver(), kAsioGetIoFormat, &fmt);
-        expectA(i, std::string("A33.") + stateName(s), std::string("future(kAsioGetIoFormat, &f) in ") + stateName(s),
-                true, res, {ASE_SUCCESS},
+        expectA(i, std::string("A33.") + stateName(s),
+                std::string("future(kAsioGetIoFormat, &f) in ") + stateName(s), true, res,
+                {ASE_SUCCESS},
                 res == ASE_SUCCESS && fmt.FormatType != kASIOPCMFormat
                     ? "FormatType " + std::to_string(fmt.FormatType) + ", expected kASIOPCMFormat"
                     : "");
@@ -219,8 +236,10 @@ void Suite::argumentClasses() {
             internalBuffers(*inst, s);
             setFormatLate(*inst, s);
         } else {
-            std::string why = std::string("the instance could not be brought to ") + stateName(s) + ": " + inst->problem();
-            skip(std::string("A24.") + stateName(s), "future(kAsioGetInternalBufferSamples, &info)", true, why);
+            std::string why = std::string("the instance could not be brought to ") + stateName(s) +
+                              ": " + inst->problem();
+            skip(std::string("A24.") + stateName(s), "future(kAsioGetInternalBufferSamples, &info)",
+                 true, why);
             skip(std::string("A32.") + stateName(s), "future(kAsioSetIoFormat, {PCM})", true, why);
         }
     }
@@ -251,9 +270,11 @@ void Suite::argumentClasses() {
                 return "getDriverName then says \"" + name.text + "\"";
             };
             long res = n.vt().future(n.driver(), kFoldbackSetInstanceName, nullptr);
-            expectA(n, "A25.null", "future(0x7F000001, NULL)", true, res, {ASE_SUCCESS}, nameKept());
+            expectA(n, "A25.null", "future(0x7F000001, NULL)", true, res, {ASE_SUCCESS},
+                    nameKept());
             res = n.vt().future(n.driver(), kFoldbackSetInstanceName, const_cast<char*>(""));
-            expectA(n, "A25.empty", "future(0x7F000001, \"\")", true, res, {ASE_SUCCESS}, nameKept());
+            expectA(n, "A25.empty", "future(0x7F000001, \"\")", true, res, {ASE_SUCCESS},
+                    nameKept());
         }
     }
     {
@@ -265,30 +286,33 @@ void Suite::argumentClasses() {
                                                              {"dotdot", ".."}};
         for (const auto& [what, name] : names) {
             if (!n.ok()) {
-                skip(std::string("A26.") + what, "future(0x7F000001, \"" + name + "\")", true, n.problem());
+                skip(std::string("A26.") + what, "future(0x7F000001, \"" + name + "\")", true,
+                     n.problem());
                 continue;
             }
-            long res = n.vt().future(n.driver(), kFoldbackSetInstanceName, const_cast<char*>(name.c_str()));
+            long res = n.vt().future(n.driver(), kFoldbackSetInstanceName,
+                                     const_cast<char*>(name.c_str()));
             BoundedText now = readBounded(n.vt().getDriverName, n.driver(), 32);
             std::string extra;
             if (!name.empty() && now.text == name.substr(0, now.text.size()) && !now.text.empty()) {
                 extra = "getDriverName then says \"" + now.text + "\"";
             }
-            expectA(n, std::string("A26.") + what, "future(0x7F000001, \"" + name + "\")", true, res,
-                    {ASE_NotPresent}, extra);
+            expectA(n, std::string("A26.") + what, "future(0x7F000001, \"" + name + "\")", true,
+                    res, {ASE_NotPresent}, extra);
         }
     }
     {
         std::string name = options_.instanceName.empty() ? "x" : options_.instanceName;
         expectA(a, "A27", "future(0x7F000001, name) after init", false,
-                v.future(d, kFoldbackSetInstanceName, const_cast<char*>(name.c_str())), {ASE_InvalidMode});
+                v.future(d, kFoldbackSetInstanceName, const_cast<char*>(name.c_str())),
+                {ASE_InvalidMode});
     }
 
     // A28, A29, A36: optional features this driver may not have.
     struct Feature {
         const char* name;
         long can;
-        long set;           // 0 = no setter
+        long set;  // 0 = no setter
         const char* setName;
     };
     const Feature features[] = {
@@ -301,8 +325,9 @@ void Suite::argumentClasses() {
         {"output_meter", kAsioCanOutputMeter, kAsioGetOutputMeter, "kAsioGetOutputMeter"}};
     for (const auto& ft : features) {
         long res = v.future(d, ft.can, nullptr);
-        expectA(a, std::string("A28.") + ft.name, "future(kAsioCan..." + std::string(ft.name) + ", NULL)", false,
-                res, {ASE_NotPresent, ASE_SUCCESS}, "");
+        expectA(a, std::string("A28.") + ft.name,
+                "future(kAsioCan..." + std::string(ft.name) + ", NULL)", false, res,
+                {ASE_NotPresent, ASE_SUCCESS}, "");
     }
     for (const auto& ft : features) {
         if (ft.set == 0) continue;
@@ -317,7 +342,8 @@ void Suite::argumentClasses() {
         transport.command = kTransStop;
         ASIOChannelControls controls{};
         controls.channel = 0;
-        controls.isInput = ft.set == kAsioSetInputGain || ft.set == kAsioGetInputMeter ? ASIOTrue : ASIOFalse;
+        controls.isInput =
+            ft.set == kAsioSetInputGain || ft.set == kAsioGetInputMeter ? ASIOTrue : ASIOFalse;
         controls.gain = 0x20000000;
         void* opt = ft.set == kAsioSetInputMonitor ? static_cast<void*>(&monitor)
                     : ft.set == kAsioTransport     ? static_cast<void*>(&transport)
@@ -327,7 +353,8 @@ void Suite::argumentClasses() {
     for (auto [what, sel] : {std::pair<const char*, long>{"enable", kAsioEnableTimeCodeRead},
                              std::pair<const char*, long>{"disable", kAsioDisableTimeCodeRead}}) {
         std::string id = std::string("A36.") + what;
-        std::string title = std::string("future(kAsio") + (sel == kAsioEnableTimeCodeRead ? "Enable" : "Disable") +
+        std::string title = std::string("future(kAsio") +
+                            (sel == kAsioEnableTimeCodeRead ? "Enable" : "Disable") +
                             "TimeCodeRead) without time code";
         if (f.canTimeCode) {
             skip(id, title, false, "the driver reads time code");
@@ -343,8 +370,8 @@ void Suite::argumentClasses() {
         std::memset(&fmt, 0, sizeof fmt);
         fmt.FormatType = kASIOPCMFormat;
         std::string name = sel == kAsioSetIoFormat ? "kAsioSetIoFormat" : "kAsioCanDoIoFormat";
-        expectA(a, std::string("A30.") + what, "future(" + name + ", {PCM}) in I", true, v.future(d, sel, &fmt),
-                {ASE_SUCCESS});
+        expectA(a, std::string("A30.") + what, "future(" + name + ", {PCM}) in I", true,
+                v.future(d, sel, &fmt), {ASE_SUCCESS});
     }
     for (auto [what, sel] : {std::pair<const char*, long>{"can_do", kAsioCanDoIoFormat},
                              std::pair<const char*, long>{"set", kAsioSetIoFormat}}) {
@@ -367,17 +394,24 @@ void Suite::argumentClasses() {
         }
         expectA(a, id, title, true, res, {ASE_NotPresent},
                 fmt.FormatType != kASIOFormatInvalid
-                    ? "FormatType is " + std::to_string(fmt.FormatType) + ", expected -1 (kASIOFormatInvalid)"
+                    ? "FormatType is " + std::to_string(fmt.FormatType) +
+                          ", expected -1 (kASIOFormatInvalid)"
                     : "");
     }
     getFormat(a, State::I);
-    if (haveP) getFormat(p, State::P);
-    else skip("A33.P", "future(kAsioGetIoFormat, &f) in P", true, p.problem());
-    if (haveR) getFormat(r, State::R);
-    else skip("A33.R", "future(kAsioGetIoFormat, &f) in R", true, r.problem());
-    for (auto [what, sel, name] : {std::tuple<const char*, long, const char*>{"get", kAsioGetIoFormat, "kAsioGetIoFormat"},
-                                   std::tuple<const char*, long, const char*>{"set", kAsioSetIoFormat, "kAsioSetIoFormat"},
-                                   std::tuple<const char*, long, const char*>{"can_do", kAsioCanDoIoFormat, "kAsioCanDoIoFormat"}}) {
+    if (haveP)
+        getFormat(p, State::P);
+    else
+        skip("A33.P", "future(kAsioGetIoFormat, &f) in P", true, p.problem());
+    if (haveR)
+        getFormat(r, State::R);
+    else
+        skip("A33.R", "future(kAsioGetIoFormat, &f) in R", true, r.problem());
+    for (auto [what, sel, name] :
+         {std::tuple<const char*, long, const char*>{"get", kAsioGetIoFormat, "kAsioGetIoFormat"},
+          std::tuple<const char*, long, const char*>{"set", kAsioSetIoFormat, "kAsioSetIoFormat"},
+          std::tuple<const char*, long, const char*>{"can_do", kAsioCanDoIoFormat,
+                                                     "kAsioCanDoIoFormat"}}) {
         expectA(a, std::string("A34.") + what, std::string("future(") + name + ", NULL)", false,
                 v.future(d, sel, nullptr), {ASE_InvalidParameter});
     }
@@ -388,11 +422,13 @@ void Suite::argumentClasses() {
         v.getDriverName(d, nullptr);
         std::string after = readBounded(v.getErrorMessage, d, 124).text;
         record("A35.name", "getDriverName(NULL)", false, before == after,
-               before == after ? "no crash, no effect" : "the error text changed to \"" + after + "\"");
+               before == after ? "no crash, no effect"
+                               : "the error text changed to \"" + after + "\"");
         v.getErrorMessage(d, nullptr);
         std::string after2 = readBounded(v.getErrorMessage, d, 124).text;
         record("A35.message", "getErrorMessage(NULL)", false, after == after2,
-               after == after2 ? "no crash, no effect" : "the error text changed to \"" + after2 + "\"");
+               after == after2 ? "no crash, no effect"
+                               : "the error text changed to \"" + after2 + "\"");
     }
 }
 
@@ -427,14 +463,15 @@ void Suite::createBuffersHostile() {
             [&](Instance& i, const ASIOCallbacks& cb) {
                 return i.createBuffers(nullptr, long(standard.size()), size, &cb);
             });
-    hostile("A15.zero", "createBuffers with numChannels 0", true, ASE_InvalidMode, withInfos(standard, 0, size));
+    hostile("A15.zero", "createBuffers with numChannels 0", true, ASE_InvalidMode,
+            withInfos(standard, 0, size));
     hostile("A15.negative", "createBuffers with numChannels -1", true, ASE_InvalidMode,
             withInfos(standard, -1, size));
     {
         auto all = makeInfos(allChannels());
         all.push_back(all.front());  // one more entry than channels exist
-        hostile("A15.too_many", "createBuffers with numChannels > inputs + outputs", true, ASE_InvalidMode,
-                withInfos(all, long(all.size()), size));
+        hostile("A15.too_many", "createBuffers with numChannels > inputs + outputs", true,
+                ASE_InvalidMode, withInfos(all, long(all.size()), size));
     }
     // A16: one valid channel plus an unknown one.
     ASIOBufferInfo valid{};
@@ -451,7 +488,8 @@ void Suite::createBuffersHostile() {
         bad.isInput = b.input ? ASIOTrue : ASIOFalse;
         bad.channelNum = b.channel;
         hostile(std::string("A16.") + b.name,
-                std::string("createBuffers with ") + (b.input ? "input " : "output ") + std::to_string(b.channel),
+                std::string("createBuffers with ") + (b.input ? "input " : "output ") +
+                    std::to_string(b.channel),
                 true, ASE_InvalidMode, withInfos({valid, bad}, 2, size));
     }
     // A17: the same channel twice.
@@ -465,8 +503,8 @@ void Suite::createBuffersHostile() {
         ch.isInput = input ? ASIOTrue : ASIOFalse;
         ch.channelNum = 0;
         hostile(std::string("A17.") + (input ? "input" : "output") + "_twice",
-                std::string("createBuffers with ") + (input ? "input" : "output") + " 0 twice", false,
-                ASE_InvalidMode, withInfos({ch, ch}, 2, size));
+                std::string("createBuffers with ") + (input ? "input" : "output") + " 0 twice",
+                false, ASE_InvalidMode, withInfos({ch, ch}, 2, size));
     }
     // A18: sizes.
     struct SizeCase {
@@ -478,7 +516,9 @@ void Suite::createBuffersHostile() {
     sizes.push_back(f.minSize > 1 ? SizeCase{"below_min", f.minSize - 1, ""}
                                   : SizeCase{"below_min", 0, "the minimum size is 1"});
     {
-        long above = f.granularity == -1 ? f.maxSize * 2 : f.granularity > 0 ? f.maxSize + f.granularity : f.maxSize + 1;
+        long above = f.granularity == -1 ? f.maxSize * 2
+                     : f.granularity > 0 ? f.maxSize + f.granularity
+                                         : f.maxSize + 1;
         sizes.push_back({"above_max", above, ""});
     }
     sizes.push_back({"huge", long(1) << 40, ""});
@@ -497,18 +537,21 @@ void Suite::createBuffersHostile() {
         }
         if (off == 0) {
             why = "granularity " + std::to_string(f.granularity) + " leaves no size between " +
-                  std::to_string(f.minSize) + " and " + std::to_string(f.maxSize) + " that is off the grid";
+                  std::to_string(f.minSize) + " and " + std::to_string(f.maxSize) +
+                  " that is off the grid";
         }
         sizes.push_back({"granularity", off, why});
     }
     for (const auto& sc : sizes) {
         std::string id = std::string("A18.") + sc.name;
-        std::string title = "createBuffers with size " + std::to_string(sc.size) + " (" + sc.name + ")";
+        std::string title =
+            "createBuffers with size " + std::to_string(sc.size) + " (" + sc.name + ")";
         if (!sc.skipWhy.empty()) {
             skip(id, "createBuffers with a size " + std::string(sc.name), true, sc.skipWhy);
             continue;
         }
-        hostile(id, title, true, ASE_InvalidMode, withInfos(standard, long(standard.size()), sc.size));
+        hostile(id, title, true, ASE_InvalidMode,
+                withInfos(standard, long(standard.size()), sc.size));
     }
     // A19: callbacks.
     hostile("A19.callbacks_null", "createBuffers with callbacks NULL", false, ASE_InvalidParameter,
@@ -516,8 +559,8 @@ void Suite::createBuffersHostile() {
                 auto infos = standard;
                 return i.createBuffers(infos.data(), long(infos.size()), size, nullptr);
             });
-    hostile("A19.bufferswitch_null", "createBuffers with bufferSwitch NULL", false, ASE_InvalidParameter,
-            [&](Instance& i, const ASIOCallbacks& cb) {
+    hostile("A19.bufferswitch_null", "createBuffers with bufferSwitch NULL", false,
+            ASE_InvalidParameter, [&](Instance& i, const ASIOCallbacks& cb) {
                 auto infos = standard;
                 ASIOCallbacks partial = cb;
                 partial.bufferSwitch = nullptr;
@@ -529,7 +572,8 @@ void Suite::createBuffersHostile() {
         Instance i(*this, "A21");
         if (!i.bringTo(State::I)) {
             skip("A21.state_kept", "a failed createBuffers leaves the state I", false, i.problem());
-            skip("A21.then_valid", "a valid createBuffers succeeds after failed ones", false, i.problem());
+            skip("A21.then_valid", "a valid createBuffers succeeds after failed ones", false,
+                 i.problem());
         } else {
             Slot& slot = i.freshSlot(i.slotSetup);
             ASIOCallbacks cb = slot.callbacks();
@@ -541,8 +585,8 @@ void Suite::createBuffersHostile() {
             i.observe("start after failed createBuffers", st != ASE_OK);
             std::string extra;
             if (r1 == ASE_OK || r2 == ASE_OK) extra = "a bad createBuffers succeeded";
-            expectCode("A21.state_kept", "start after failed createBuffers (still I)", false, st, {ASE_InvalidMode},
-                       extra);
+            expectCode("A21.state_kept", "start after failed createBuffers (still I)", false, st,
+                       {ASE_InvalidMode}, extra);
             if (st == ASE_OK) {
                 i.setState(State::R);
                 skip("A21.then_valid", "a valid createBuffers succeeds after failed ones", false,
@@ -553,7 +597,8 @@ void Suite::createBuffersHostile() {
             } else {
                 long r = i.createBuffersOwn(standard, size);
                 i.observe("createBuffers after failed ones", r != ASE_OK);
-                expectCode("A21.then_valid", "a valid createBuffers succeeds after failed ones", false, r, {ASE_OK});
+                expectCode("A21.then_valid", "a valid createBuffers succeeds after failed ones",
+                           false, r, {ASE_OK});
             }
         }
     }

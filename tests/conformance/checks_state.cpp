@@ -20,43 +20,50 @@ struct Row {
 // The "basis" column of errors.md §1, per state.
 const Row kRows[26] = {
     {"", {}},
-    {"init(NULL)", {true, false, false, false}},                          // S1
-    {"init without an instance name", {false, false, false, false}},      // S2
-    {"getDriverName(buf)", {true, true, true, true}},                     // S3
-    {"getDriverVersion()", {false, false, false, false}},                 // S4
-    {"getErrorMessage(buf)", {true, true, true, true}},                   // S5
-    {"getChannels(&in, &out)", {false, true, true, true}},                // S6
-    {"getLatencies(&in, &out)", {false, false, true, true}},              // S7
+    {"init(NULL)", {true, false, false, false}},                             // S1
+    {"init without an instance name", {false, false, false, false}},         // S2
+    {"getDriverName(buf)", {true, true, true, true}},                        // S3
+    {"getDriverVersion()", {false, false, false, false}},                    // S4
+    {"getErrorMessage(buf)", {true, true, true, true}},                      // S5
+    {"getChannels(&in, &out)", {false, true, true, true}},                   // S6
+    {"getLatencies(&in, &out)", {false, false, true, true}},                 // S7
     {"getBufferSize(&min, &max, &pref, &gran)", {false, true, true, true}},  // S8
-    {"canSampleRate(current rate)", {false, true, true, true}},           // S9
-    {"getSampleRate(&r)", {false, true, true, true}},                     // S10
-    {"setSampleRate(current rate)", {false, true, true, true}},           // S11
-    {"setSampleRate(other supported rate)", {false, true, true, false}},  // S12
-    {"getClockSources(arr, &cap)", {false, true, true, true}},            // S13
-    {"setClockSource(0)", {false, true, true, true}},                     // S14
-    {"getSamplePosition(&p, &t)", {false, true, true, true}},             // S15
-    {"getChannelInfo(valid channel)", {false, true, true, true}},         // S16
-    {"createBuffers(valid)", {false, true, false, false}},                // S17
-    {"disposeBuffers()", {false, true, true, true}},                      // S18
-    {"start()", {false, false, true, false}},                             // S19
-    {"stop()", {false, false, false, true}},                              // S20
-    {"controlPanel()", {false, false, false, false}},                     // S21
-    {"outputReady()", {false, true, true, true}},                         // S22
-    {"future(kAsioCanTimeInfo)", {true, true, true, true}},               // S23
-    {"future(kAsioCanReportOverload)", {true, true, true, true}},         // S24
-    {"release()", {true, true, true, true}},                              // S25
+    {"canSampleRate(current rate)", {false, true, true, true}},              // S9
+    {"getSampleRate(&r)", {false, true, true, true}},                        // S10
+    {"setSampleRate(current rate)", {false, true, true, true}},              // S11
+    {"setSampleRate(other supported rate)", {false, true, true, false}},     // S12
+    {"getClockSources(arr, &cap)", {false, true, true, true}},               // S13
+    {"setClockSource(0)", {false, true, true, true}},                        // S14
+    {"getSamplePosition(&p, &t)", {false, true, true, true}},                // S15
+    {"getChannelInfo(valid channel)", {false, true, true, true}},            // S16
+    {"createBuffers(valid)", {false, true, false, false}},                   // S17
+    {"disposeBuffers()", {false, true, true, true}},                         // S18
+    {"start()", {false, false, true, false}},                                // S19
+    {"stop()", {false, false, false, true}},                                 // S20
+    {"controlPanel()", {false, false, false, false}},                        // S21
+    {"outputReady()", {false, true, true, true}},                            // S22
+    {"future(kAsioCanTimeInfo)", {true, true, true, true}},                  // S23
+    {"future(kAsioCanReportOverload)", {true, true, true, true}},            // S24
+    {"release()", {true, true, true, true}},                                 // S25
 };
 
-std::string cellId(int row, State s) { return "S" + std::to_string(row) + "." + stateName(s); }
+std::string cellId(int row, State s) {
+    return "S" + std::to_string(row) + "." + stateName(s);
+}
 std::string cellTitle(int row, State s) {
     return std::string(kRows[row].call) + " in " + stateName(s);
 }
-bool cellSpec(int row, State s) { return kRows[row].spec[int(s)]; }
+bool cellSpec(int row, State s) {
+    return kRows[row].spec[int(s)];
+}
 
-void sleepSeconds(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
+void sleepSeconds(double s) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(s));
+}
 
 std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     return s;
 }
 
@@ -137,15 +144,18 @@ void Suite::queryCell(State s) {
         unreachable[int(s)] = q.problem();
         for (int row : {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 21, 22, 23}) {
             skip(cellId(row, s), cellTitle(row, s), cellSpec(row, s),
-                 std::string("the instance could not be brought to ") + stateName(s) + ": " + q.problem());
+                 std::string("the instance could not be brought to ") + stateName(s) + ": " +
+                     q.problem());
         }
         return;
     }
     FoldbackDriver* d = q.driver();
     const auto& v = q.vt();
-    auto expectS = [&](int row, long got, std::initializer_list<long> want, std::string extra = {}) {
+    auto expectS = [&](int row, long got, std::initializer_list<long> want,
+                       std::string extra = {}) {
         q.observe(kRows[row].call, got != ASE_OK && got != ASE_SUCCESS);
-        expectCode(cellId(row, s), cellTitle(row, s), cellSpec(row, s), got, want, std::move(extra));
+        expectCode(cellId(row, s), cellTitle(row, s), cellSpec(row, s), got, want,
+                   std::move(extra));
     };
 
     // S3: the instance name, at most 31 bytes + NUL, nothing written past 32 bytes.
@@ -153,25 +163,33 @@ void Suite::queryCell(State s) {
         BoundedText name = readBounded(v.getDriverName, d, 32);
         std::string why;
         if (!name.terminated) why = "no NUL within 32 bytes";
-        if (name.overflow) why += (why.empty() ? "" : "; ") + std::string("wrote byte ") + std::to_string(name.firstChanged);
-        if (name.terminated && !options_.instanceName.empty() && name.text != options_.instanceName) {
-            why += (why.empty() ? "" : "; ") + std::string("\"") + name.text + "\" is not the instance name \"" +
-                   options_.instanceName + "\"";
+        if (name.overflow)
+            why += (why.empty() ? "" : "; ") + std::string("wrote byte ") +
+                   std::to_string(name.firstChanged);
+        if (name.terminated && !options_.instanceName.empty() &&
+            name.text != options_.instanceName) {
+            why += (why.empty() ? "" : "; ") + std::string("\"") + name.text +
+                   "\" is not the instance name \"" + options_.instanceName + "\"";
         }
-        record(cellId(3, s), cellTitle(3, s), true, why.empty(), why.empty() ? "\"" + name.text + "\"" : why);
+        record(cellId(3, s), cellTitle(3, s), true, why.empty(),
+               why.empty() ? "\"" + name.text + "\"" : why);
     }
     // S4
     {
         long version = v.getDriverVersion(d);
-        record(cellId(4, s), cellTitle(4, s), false, version > 0, "returned " + std::to_string(version));
+        record(cellId(4, s), cellTitle(4, s), false, version > 0,
+               "returned " + std::to_string(version));
     }
     // S5
     {
         BoundedText msg = readBounded(v.getErrorMessage, d, 124);
         std::string why;
         if (!msg.terminated) why = "no NUL within 124 bytes";
-        if (msg.overflow) why += (why.empty() ? "" : "; ") + std::string("wrote byte ") + std::to_string(msg.firstChanged);
-        record(cellId(5, s), cellTitle(5, s), true, why.empty(), why.empty() ? "\"" + msg.text + "\"" : why);
+        if (msg.overflow)
+            why += (why.empty() ? "" : "; ") + std::string("wrote byte ") +
+                   std::to_string(msg.firstChanged);
+        record(cellId(5, s), cellTitle(5, s), true, why.empty(),
+               why.empty() ? "\"" + msg.text + "\"" : why);
     }
     // S6
     {
@@ -199,8 +217,9 @@ void Suite::queryCell(State s) {
         long r = v.getBufferSize(d, &mn, &mx, &pref, &gran);
         std::string extra;
         if (!L && r == ASE_OK && !(mn > 0 && mn <= pref && pref <= mx && gran >= -1)) {
-            extra = "sizes do not make sense: min " + std::to_string(mn) + ", max " + std::to_string(mx) +
-                    ", preferred " + std::to_string(pref) + ", granularity " + std::to_string(gran);
+            extra = "sizes do not make sense: min " + std::to_string(mn) + ", max " +
+                    std::to_string(mx) + ", preferred " + std::to_string(pref) + ", granularity " +
+                    std::to_string(gran);
         }
         expectS(8, r, {L ? ASE_NotPresent : ASE_OK}, extra);
     }
@@ -210,7 +229,8 @@ void Suite::queryCell(State s) {
         double rate = -1;
         long r = v.getSampleRate(d, &rate);
         std::string extra;
-        if (!L && r == ASE_OK && rate != f.rate) extra = "rate " + std::to_string(rate) + " is not the current one";
+        if (!L && r == ASE_OK && rate != f.rate)
+            extra = "rate " + std::to_string(rate) + " is not the current one";
         expectS(10, r, {L ? ASE_NotPresent : ASE_OK}, extra);
     }
     expectS(11, v.setSampleRate(d, f.rate), {L ? ASE_NotPresent : ASE_OK});
@@ -220,7 +240,8 @@ void Suite::queryCell(State s) {
         long n = 32;
         long r = v.getClockSources(d, clocks, &n);
         std::string extra;
-        if (!L && r == ASE_OK && (n < 1 || n > 32)) extra = "*num = " + std::to_string(n) + ", expected >= 1";
+        if (!L && r == ASE_OK && (n < 1 || n > 32))
+            extra = "*num = " + std::to_string(n) + ", expected >= 1";
         expectS(13, r, {L ? ASE_NotPresent : ASE_OK}, extra);
     }
     expectS(14, v.setClockSource(d, 0), {L ? ASE_NotPresent : ASE_OK});
@@ -248,7 +269,8 @@ void Suite::queryCell(State s) {
             extra = "isActive " + std::to_string(info.isActive) + " before createBuffers";
         }
         if (r == ASE_OK && s == State::P) {
-            if (info.isActive != ASIOTrue) extra = "isActive " + std::to_string(info.isActive) + " for a created channel";
+            if (info.isActive != ASIOTrue)
+                extra = "isActive " + std::to_string(info.isActive) + " for a created channel";
             // The standard set leaves the last input (or output) out.
             bool lastIn = f.inputs >= 2;
             long count = lastIn ? f.inputs : f.outputs;
@@ -259,12 +281,13 @@ void Suite::queryCell(State s) {
                 other.isActive = 77;
                 long r2 = v.getChannelInfo(d, &other);
                 if (r2 != ASE_OK || other.isActive != ASIOFalse) {
-                    extra += (extra.empty() ? "" : "; ") + std::string("channel not created: ") + codeName(r2) +
-                             ", isActive " + std::to_string(other.isActive);
+                    extra += (extra.empty() ? "" : "; ") + std::string("channel not created: ") +
+                             codeName(r2) + ", isActive " + std::to_string(other.isActive);
                 }
             }
         }
-        if (r == ASE_OK && info.name[31] != 0 && std::find(info.name, info.name + 32, '\0') == info.name + 32) {
+        if (r == ASE_OK && info.name[31] != 0 &&
+            std::find(info.name, info.name + 32, '\0') == info.name + 32) {
             extra += (extra.empty() ? "" : "; ") + std::string("name not NUL-terminated");
         }
         expectS(16, r, {L ? ASE_NotPresent : ASE_OK}, extra);
@@ -278,7 +301,8 @@ void Suite::queryCell(State s) {
         } else {
             std::string extra;
             if (r != f.outputReadyAnswer) {
-                extra = "the answer differs from the first one (" + codeName(f.outputReadyAnswer) + ")";
+                extra =
+                    "the answer differs from the first one (" + codeName(f.outputReadyAnswer) + ")";
             }
             expectS(22, r, {ASE_OK, ASE_NotPresent}, extra);
         }
@@ -295,7 +319,8 @@ void Suite::mutatingCells(State s) {
         skip(cellId(row, s), cellTitle(row, s), cellSpec(row, s), why);
     };
     auto unreach = [&](const Instance& i) {
-        return std::string("the instance could not be brought to ") + stateName(s) + ": " + i.problem();
+        return std::string("the instance could not be brought to ") + stateName(s) + ": " +
+               i.problem();
     };
     // Stays running? (after a call that must not stop the stream)
     auto stillRunning = [&](Instance& i) -> std::string {
@@ -315,11 +340,13 @@ void Suite::mutatingCells(State s) {
             std::string extra;
             if (s == State::I) {
                 long in = 0, out = 0;
-                if (i.vt().getChannels(i.driver(), &in, &out) != ASE_OK) extra = "getChannels fails afterwards";
+                if (i.vt().getChannels(i.driver(), &in, &out) != ASE_OK)
+                    extra = "getChannels fails afterwards";
                 i.rebase();
             }
             if (s == State::R && (r == 0)) extra = stillRunning(i);
-            expectCode(cellId(1, s), cellTitle(1, s), cellSpec(1, s), r, {s <= State::I ? 1L : 0L}, extra);
+            expectCode(cellId(1, s), cellTitle(1, s), cellSpec(1, s), r, {s <= State::I ? 1L : 0L},
+                       extra);
             if (s <= State::I && r == 1) i.setState(State::I);
         }
     }
@@ -361,9 +388,13 @@ void Suite::mutatingCells(State s) {
                     if (now != other) extra = "getSampleRate then says " + std::to_string(now);
                 }
                 if (s == State::R && r != ASE_OK) extra = stillRunning(i);
-                expectCode(cellId(12, s), cellTitle(12, s) + " (" + std::to_string(long(other)) + " Hz)",
+                expectCode(cellId(12, s),
+                           cellTitle(12, s) + " (" + std::to_string(long(other)) + " Hz)",
                            cellSpec(12, s), r,
-                           {L ? ASE_NotPresent : s == State::R ? ASE_InvalidMode : ASE_OK}, extra);
+                           {L               ? ASE_NotPresent
+                            : s == State::R ? ASE_InvalidMode
+                                            : ASE_OK},
+                           extra);
             }
         }
     }
@@ -390,7 +421,8 @@ void Suite::mutatingCells(State s) {
             Slot* slot = i.slot();
             auto r = i.disposeBuffers();
             if (!r) {
-                record(cellId(18, s), cellTitle(18, s), cellSpec(18, s), false, "did not return within 5 s");
+                record(cellId(18, s), cellTitle(18, s), cellSpec(18, s), false,
+                       "did not return within 5 s");
             } else {
                 std::string extra;
                 if (s == State::R && slot != nullptr) {
@@ -444,7 +476,8 @@ void Suite::mutatingCells(State s) {
             Slot* slot = i.slot();
             auto r = i.stop();
             if (!r) {
-                record(cellId(20, s), cellTitle(20, s), cellSpec(20, s), false, "did not return within 5 s");
+                record(cellId(20, s), cellTitle(20, s), cellSpec(20, s), false,
+                       "did not return within 5 s");
             } else {
                 std::string extra;
                 if (s == State::R && slot != nullptr) {
@@ -470,14 +503,18 @@ void Suite::mutatingCells(State s) {
                 record(cellId(25, s), cellTitle(25, s), true, false, "did not return within 5 s");
             } else {
                 std::string why;
-                if (*r != 0) why = "returned reference count " + std::to_string(*r) + ", expected 0";
+                if (*r != 0)
+                    why = "returned reference count " + std::to_string(*r) + ", expected 0";
                 if (slot != nullptr && s >= State::P) {
                     long long before = slot->lateCalls();
                     sleepSeconds(watchSeconds());
                     long long late = slot->lateCalls() - before;
-                    if (late > 0) why += (why.empty() ? "" : "; ") + std::to_string(late) + " callbacks after it returned";
+                    if (late > 0)
+                        why += (why.empty() ? "" : "; ") + std::to_string(late) +
+                               " callbacks after it returned";
                 }
-                record(cellId(25, s), cellTitle(25, s), true, why.empty(), why.empty() ? "returned 0" : why);
+                record(cellId(25, s), cellTitle(25, s), true, why.empty(),
+                       why.empty() ? "returned 0" : why);
             }
         }
     }

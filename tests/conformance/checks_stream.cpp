@@ -42,7 +42,9 @@ struct RunResult {
     std::vector<SwitchEvent> events;
 };
 
-std::string at(std::size_t k) { return "switch " + std::to_string(k); }
+std::string at(std::size_t k) {
+    return "switch " + std::to_string(k);
+}
 
 }  // namespace
 
@@ -131,18 +133,20 @@ void Suite::streaming() {
         std::string why;
         for (std::size_t k = 0; k < ev.size() && why.empty(); ++k) {
             if (ev[k].index != long(k % 2)) {
-                why = at(k) + " had index " + std::to_string(ev[k].index) + ", expected " + std::to_string(k % 2);
+                why = at(k) + " had index " + std::to_string(ev[k].index) + ", expected " +
+                      std::to_string(k % 2);
             }
         }
         if (ev.empty()) why = "no switches";
-        record("T1." + mode, "buffer index alternates 0, 1, 0, ... from 0 (" + mode + ")", true, why.empty(),
-               why.empty() ? std::to_string(ev.size()) + " switches" : why);
+        record("T1." + mode, "buffer index alternates 0, 1, 0, ... from 0 (" + mode + ")", true,
+               why.empty(), why.empty() ? std::to_string(ev.size()) + " switches" : why);
 
         why.clear();
         for (std::size_t k = 0; k < ev.size() && why.empty(); ++k) {
             if (ev[k].position < 0) {
-                why = at(k) + (mode == "timeinfo" ? ": kSamplePositionValid not set"
-                                                  : ": getSamplePosition returned " + codeName(ev[k].spError));
+                why = at(k) + (mode == "timeinfo"
+                                   ? ": kSamplePositionValid not set"
+                                   : ": getSamplePosition returned " + codeName(ev[k].spError));
             } else if (k == 0 && ev[k].position != 0) {
                 why = "the first switch had position " + std::to_string(ev[k].position);
             } else if (k > 0 && ev[k].position != ev[k - 1].position + n) {
@@ -156,7 +160,8 @@ void Suite::streaming() {
         if (ev.empty()) why = "no switches";
         record("T2." + mode,
                std::string("position 0 first, then + buffer size per switch (") +
-                   (mode == "timeinfo" ? "samplePosition" : "getSamplePosition in bufferSwitch") + ")",
+                   (mode == "timeinfo" ? "samplePosition" : "getSamplePosition in bufferSwitch") +
+                   ")",
                true, why.empty(), why);
 
         why.clear();
@@ -169,17 +174,22 @@ void Suite::streaming() {
                 why = at(k) + ": systemTime " + std::to_string(ev[k].systemTime) + " is " +
                       std::to_string((ev[k].hostNs - ev[k].systemTime) / 1000000) +
                       " ms from CLOCK_MONOTONIC";
-            } else if (k > 0 && ev[k - 1].position >= 0 && ev[k].systemTime <= ev[k - 1].systemTime) {
+            } else if (k > 0 && ev[k - 1].position >= 0 &&
+                       ev[k].systemTime <= ev[k - 1].systemTime) {
                 why = at(k) + ": systemTime " + std::to_string(ev[k].systemTime) + " after " +
                       std::to_string(ev[k - 1].systemTime);
             }
         }
         if (ev.empty()) why = "no switches";
-        record("T3." + mode, "systemTime strictly increasing CLOCK_MONOTONIC ns, within 1 s of the host (" + mode + ")",
+        record("T3." + mode,
+               "systemTime strictly increasing CLOCK_MONOTONIC ns, within 1 s of the host (" +
+                   mode + ")",
                true, why.empty(), why);
     };
-    auto failRun = [&](const std::vector<std::string>& ids, const std::string& title, const RunResult& r) {
-        for (const auto& id : ids) record(id, title, true, false, "the run did not start: " + r.problem);
+    auto failRun = [&](const std::vector<std::string>& ids, const std::string& title,
+                       const RunResult& r) {
+        for (const auto& id : ids)
+            record(id, title, true, false, "the run did not start: " + r.problem);
     };
 
     // --- the timed run, time-info mode ------------------------------------------------
@@ -189,7 +199,8 @@ void Suite::streaming() {
     mainSpec.pings = haveLoop;
     RunResult timed = run(mainSpec);
     if (!timed.ok) {
-        failRun({"T1.timeinfo", "T2.timeinfo", "T3.timeinfo", "T4.switches", "T4.rate", "T5", "T7.timeinfo"},
+        failRun({"T1.timeinfo", "T2.timeinfo", "T3.timeinfo", "T4.switches", "T4.rate", "T5",
+                 "T7.timeinfo"},
                 "timed run", timed);
     } else {
         report.inputLatency = timed.inputLatency;
@@ -203,9 +214,10 @@ void Suite::streaming() {
         double nominal = elapsed * f.rate / double(n);
         double fraction = nominal > 0 ? double(report.switches) / nominal : 0;
         char buf[200];
-        std::snprintf(buf, sizeof buf, "%lld switches in %.3f s, nominal %.1f (%.1f %%)", report.switches,
-                      elapsed, nominal, fraction * 100);
-        record("T4.switches", "at least 90 % of the nominal switches arrive", true, fraction >= 0.9, buf);
+        std::snprintf(buf, sizeof buf, "%lld switches in %.3f s, nominal %.1f (%.1f %%)",
+                      report.switches, elapsed, nominal, fraction * 100);
+        record("T4.switches", "at least 90 % of the nominal switches arrive", true, fraction >= 0.9,
+               buf);
 
         // The rate from positions against CLOCK_MONOTONIC. Callbacks can only be late, never
         // early, so the lower envelope of (host time - position / rate) is the driver's clock:
@@ -216,7 +228,9 @@ void Suite::streaming() {
         }
         if (pts.size() >= 16) {
             std::size_t q = pts.size() / 4;
-            auto offset = [&](const SwitchEvent* e) { return double(e->hostNs) - double(e->position) * 1e9 / f.rate; };
+            auto offset = [&](const SwitchEvent* e) {
+                return double(e->hostNs) - double(e->position) * 1e9 / f.rate;
+            };
             auto best = [&](std::size_t from, std::size_t to) {
                 const SwitchEvent* b = pts[from];
                 for (std::size_t k = from; k < to; ++k) {
@@ -229,7 +243,8 @@ void Suite::streaming() {
             double dt = double(b->hostNs - a->hostNs) * 1e-9;
             report.measuredRate = dt > 0 ? double(b->position - a->position) / dt : 0;
             double rel = report.measuredRate / f.rate - 1;
-            std::snprintf(buf, sizeof buf, "%.3f Hz against %.0f Hz nominal: %+.4f %% (tolerance %.4f %%, %s)",
+            std::snprintf(buf, sizeof buf,
+                          "%.3f Hz against %.0f Hz nominal: %+.4f %% (tolerance %.4f %%, %s)",
                           report.measuredRate, f.rate, rel * 100, settings_.rateTolerance * 100,
                           settings_.rateSource.c_str());
             record("T4.rate", "long-run rate within the driver's tolerance", true,
@@ -250,33 +265,42 @@ void Suite::streaming() {
         }
         std::snprintf(buf, sizeof buf, "watched %.0f ms (%.1f periods)", watchSeconds() * 1000,
                       watchSeconds() / periodSeconds());
-        record("T5", "no callback after stop() returns", true, why.empty(), why.empty() ? buf : why);
+        record("T5", "no callback after stop() returns", true, why.empty(),
+               why.empty() ? buf : why);
 
         // T7 in time-info mode, and what the ASIOTime carried.
         long long sw = timed.slot->switchCalls(), ti = timed.slot->timeInfoCalls();
-        record("T7.timeinfo", "host answers kAsioSupportsTimeInfo = 1: only bufferSwitchTimeInfo", true,
-               sw == 0 && ti > 0,
-               std::to_string(ti) + " bufferSwitchTimeInfo, " + std::to_string(sw) + " bufferSwitch; asked " +
+        record("T7.timeinfo", "host answers kAsioSupportsTimeInfo = 1: only bufferSwitchTimeInfo",
+               true, sw == 0 && ti > 0,
+               std::to_string(ti) + " bufferSwitchTimeInfo, " + std::to_string(sw) +
+                   " bufferSwitch; asked " +
                    std::to_string(timed.slot->messages(kAsioSupportsTimeInfo)) + " times");
         why.clear();
         const unsigned long need = kSystemTimeValid | kSamplePositionValid | kSampleRateValid;
         for (std::size_t k = 0; k < timed.events.size() && why.empty(); ++k) {
             const auto& e = timed.events[k];
             if (!e.timeInfo) continue;
-            if (e.nullTime) why = at(k) + ": ASIOTime* is NULL";
-            else if (e.reservedNonZero) why = at(k) + ": ASIOTime.reserved is not 0";
-            else if ((e.flags & need) != need) why = at(k) + ": flags " + std::to_string(e.flags) + " lack a *Valid bit";
-            else if (e.speed != 1.0) why = at(k) + ": speed " + std::to_string(e.speed);
-            else if (e.rate != f.rate) why = at(k) + ": sampleRate " + std::to_string(e.rate);
+            if (e.nullTime)
+                why = at(k) + ": ASIOTime* is NULL";
+            else if (e.reservedNonZero)
+                why = at(k) + ": ASIOTime.reserved is not 0";
+            else if ((e.flags & need) != need)
+                why = at(k) + ": flags " + std::to_string(e.flags) + " lack a *Valid bit";
+            else if (e.speed != 1.0)
+                why = at(k) + ": speed " + std::to_string(e.speed);
+            else if (e.rate != f.rate)
+                why = at(k) + ": sampleRate " + std::to_string(e.rate);
         }
-        record("T7.fields", "ASIOTime: reserved 0, speed 1, rate, time and position valid", true, why.empty(), why);
+        record("T7.fields", "ASIOTime: reserved 0, speed 1, rate, time and position valid", true,
+               why.empty(), why);
 
         // T8 on the timed run.
         long long overloads = timed.slot->messages(kAsioOverload);
         long long resyncs = timed.slot->messages(kAsioResyncRequest);
         report.overloads = timed.countersOk ? timed.counters.overloads : overloads;
         if (timed.countersOk) {
-            std::string d = "counted " + std::to_string(timed.counters.overloads) + ", sent " + std::to_string(overloads);
+            std::string d = "counted " + std::to_string(timed.counters.overloads) + ", sent " +
+                            std::to_string(overloads);
             record("T8.overload", "every xrun the driver counts is sent as kAsioOverload", true,
                    timed.counters.overloads == overloads, d);
         } else {
@@ -289,10 +313,12 @@ void Suite::streaming() {
             if (ev[k].resyncsBefore == ev[k - 1].resyncsBefore) continue;
             bool jumpHere = ev[k].position != ev[k - 1].position + n;
             bool jumpNext = k + 1 < ev.size() && ev[k + 1].position != ev[k].position + n;
-            if (!jumpHere && !jumpNext) why = "kAsioResyncRequest before " + at(k) + " without a position jump";
+            if (!jumpHere && !jumpNext)
+                why = "kAsioResyncRequest before " + at(k) + " without a position jump";
         }
         if (why.empty() && timed.countersOk && timed.counters.resyncs != resyncs) {
-            why = "counted " + std::to_string(timed.counters.resyncs) + " resyncs, sent " + std::to_string(resyncs);
+            why = "counted " + std::to_string(timed.counters.resyncs) + " resyncs, sent " +
+                  std::to_string(resyncs);
         }
         record("T8.resync", "kAsioResyncRequest only with a position jump", true, why.empty(),
                why.empty() ? std::to_string(resyncs) + " resync requests" : why);
@@ -306,30 +332,35 @@ void Suite::streaming() {
     bsSpec.pings = haveLoop;
     RunResult bs = run(bsSpec);
     if (!bs.ok) {
-        failRun({"T1.bufferswitch", "T2.bufferswitch", "T3.bufferswitch", "T7.bufferswitch"}, "bufferSwitch run", bs);
+        failRun({"T1.bufferswitch", "T2.bufferswitch", "T3.bufferswitch", "T7.bufferswitch"},
+                "bufferSwitch run", bs);
     } else {
         sequenceChecks(bs, "bufferswitch");
         long long sw = bs.slot->switchCalls(), ti = bs.slot->timeInfoCalls();
-        record("T7.bufferswitch", "host answers kAsioSupportsTimeInfo = 0: only bufferSwitch", true, ti == 0 && sw > 0,
-               std::to_string(sw) + " bufferSwitch, " + std::to_string(ti) + " bufferSwitchTimeInfo");
+        record(
+            "T7.bufferswitch", "host answers kAsioSupportsTimeInfo = 0: only bufferSwitch", true,
+            ti == 0 && sw > 0,
+            std::to_string(sw) + " bufferSwitch, " + std::to_string(ti) + " bufferSwitchTimeInfo");
     }
 
     // --- T6: the round trip ---------------------------------------------------------
     if (!haveLoop) {
         skip("T6", "output comes back on the mapped input after input + output latency", true,
-             "no loop map: pass Options::loop or set [certify] loop = [[out, in], ...] in the instance's config");
+             "no loop map: pass Options::loop or set [certify] loop = [[out, in], ...] in the "
+             "instance's config");
         skip("T6.stable", "the round trip is the same for every impulse", true, "no loop map");
     } else {
         std::vector<long long> all;
         int typeSkipped = 0;
         for (auto [out, in] : settings_.loop) {
             std::string id = "T6.o" + std::to_string(out) + ".i" + std::to_string(in);
-            std::string title = "output " + std::to_string(out) + " comes back on input " + std::to_string(in) +
-                                " after input + output latency";
+            std::string title = "output " + std::to_string(out) + " comes back on input " +
+                                std::to_string(in) + " after input + output latency";
             if (out < 0 || out >= f.outputs || in < 0 || in >= f.inputs) {
                 record(id, title, true, false,
-                       "the loop map names a channel the driver does not have (" + std::to_string(f.outputs) +
-                           " outputs, " + std::to_string(f.inputs) + " inputs)");
+                       "the loop map names a channel the driver does not have (" +
+                           std::to_string(f.outputs) + " outputs, " + std::to_string(f.inputs) +
+                           " inputs)");
                 continue;
             }
             ASIOSampleType ot = f.outputTypes[std::size_t(out)], it = f.inputTypes[std::size_t(in)];
@@ -359,13 +390,18 @@ void Suite::streaming() {
             }
             all.insert(all.end(), got.begin(), got.end());
             std::string why;
-            if (emitted == 0) why = "no impulse was sent (run too short?)";
-            else if (got.empty()) why = std::to_string(emitted) + " impulses sent, none came back";
-            else if (timeouts > 0) why = std::to_string(timeouts) + " of " + std::to_string(emitted) + " impulses did not come back";
+            if (emitted == 0)
+                why = "no impulse was sent (run too short?)";
+            else if (got.empty())
+                why = std::to_string(emitted) + " impulses sent, none came back";
+            else if (timeouts > 0)
+                why = std::to_string(timeouts) + " of " + std::to_string(emitted) +
+                      " impulses did not come back";
             for (long long m : got) {
                 if (why.empty() && std::fabs(double(m - reported)) > settings_.latencyTolerance) {
-                    why = "measured " + std::to_string(m) + " frames, reported " + std::to_string(reported) +
-                          " (input " + std::to_string(timed.inputLatency) + " + output " +
+                    why = "measured " + std::to_string(m) + " frames, reported " +
+                          std::to_string(reported) + " (input " +
+                          std::to_string(timed.inputLatency) + " + output " +
                           std::to_string(timed.outputLatency) + ")";
                 }
             }
@@ -375,8 +411,8 @@ void Suite::streaming() {
                 report.measuredRoundTrip = sorted[sorted.size() / 2];
             }
             std::string detail = std::to_string(got.size()) + " impulses, measured " +
-                                 (got.empty() ? std::string("-") : std::to_string(got.front())) + ", reported " +
-                                 std::to_string(reported) + " frames (tolerance " +
+                                 (got.empty() ? std::string("-") : std::to_string(got.front())) +
+                                 ", reported " + std::to_string(reported) + " frames (tolerance " +
                                  std::to_string(long(settings_.latencyTolerance)) + ")";
             if (spurious > 0) detail += ", " + std::to_string(spurious) + " unexpected peaks";
             record(id, title, true, why.empty(), why.empty() ? detail : why);
@@ -391,8 +427,8 @@ void Suite::streaming() {
             auto [mn, mx] = std::minmax_element(all.begin(), all.end());
             record("T6.stable", "the round trip is the same for every impulse", true,
                    double(*mx - *mn) <= settings_.latencyTolerance,
-                   std::to_string(all.size()) + " impulses, " + std::to_string(*mn) + ".." + std::to_string(*mx) +
-                       " frames");
+                   std::to_string(all.size()) + " impulses, " + std::to_string(*mn) + ".." +
+                       std::to_string(*mx) + " frames");
         }
     }
 
@@ -404,11 +440,14 @@ void Suite::streaming() {
         spec.nullAsioMessage = true;
         RunResult r = run(spec);
         if (!r.ok) {
-            record("A20", "createBuffers with asioMessage NULL works, with bufferSwitch", true, false, r.problem);
+            record("A20", "createBuffers with asioMessage NULL works, with bufferSwitch", true,
+                   false, r.problem);
         } else {
             long long sw = r.slot->switchCalls(), ti = r.slot->timeInfoCalls();
-            record("A20", "createBuffers with asioMessage NULL works, with bufferSwitch", true, sw > 0 && ti == 0,
-                   std::to_string(sw) + " bufferSwitch, " + std::to_string(ti) + " bufferSwitchTimeInfo");
+            record("A20", "createBuffers with asioMessage NULL works, with bufferSwitch", true,
+                   sw > 0 && ti == 0,
+                   std::to_string(sw) + " bufferSwitch, " + std::to_string(ti) +
+                       " bufferSwitchTimeInfo");
         }
     }
 
@@ -420,11 +459,14 @@ void Suite::streaming() {
         spec.releaseWhileRunning = true;
         RunResult r = run(spec);
         std::string why;
-        if (!r.ok) why = "the run did not start: " + r.problem;
-        else if (!r.endCode) why = "release did not return within 5 s";
-        else if (r.lateAfterEnd > 0) why = std::to_string(r.lateAfterEnd) + " callbacks after release returned";
-        record("T9", "release() while running returns, and no callback runs afterwards", true, why.empty(),
-               why.empty() ? "release returned " + std::to_string(*r.endCode) : why);
+        if (!r.ok)
+            why = "the run did not start: " + r.problem;
+        else if (!r.endCode)
+            why = "release did not return within 5 s";
+        else if (r.lateAfterEnd > 0)
+            why = std::to_string(r.lateAfterEnd) + " callbacks after release returned";
+        record("T9", "release() while running returns, and no callback runs afterwards", true,
+               why.empty(), why.empty() ? "release returned " + std::to_string(*r.endCode) : why);
     }
 
     // --- T8 with injected faults (drivers that support kFoldbackInjectFault) ------------
@@ -434,10 +476,11 @@ void Suite::streaming() {
         long kind, value;
     };
     const long lateMs = std::max(1L, long(std::ceil(3 * periodSeconds() * 1000)));
-    for (const Inject& in : {Inject{"T8.inject_drop", "frames lost: kAsioResyncRequest with the position jump",
-                                    kFoldbackFaultDropFrames, 2 * n},
-                             Inject{"T8.inject_late", "a late wake-up: every counted xrun is sent, positions hold",
-                                    kFoldbackFaultLatePeriod, lateMs}}) {
+    for (const Inject& in :
+         {Inject{"T8.inject_drop", "frames lost: kAsioResyncRequest with the position jump",
+                 kFoldbackFaultDropFrames, 2 * n},
+          Inject{"T8.inject_late", "a late wake-up: every counted xrun is sent, positions hold",
+                 kFoldbackFaultLatePeriod, lateMs}}) {
         RunSpec spec;
         spec.label = in.id;
         spec.seconds = 1;
@@ -450,11 +493,13 @@ void Suite::streaming() {
         }
         if (r.faultAnswer != ASE_SUCCESS) {
             skip(in.id, in.title, true,
-                 "future(kFoldbackInjectFault) returned " + codeName(r.faultAnswer) + " (no fault injection)");
+                 "future(kFoldbackInjectFault) returned " + codeName(r.faultAnswer) +
+                     " (no fault injection)");
             continue;
         }
         const auto& ev = r.events;
-        long long overloads = r.slot->messages(kAsioOverload), resyncs = r.slot->messages(kAsioResyncRequest);
+        long long overloads = r.slot->messages(kAsioOverload),
+                  resyncs = r.slot->messages(kAsioResyncRequest);
         std::string why;
         int jumps = 0;
         for (std::size_t k = 1; k < ev.size() && why.empty(); ++k) {
@@ -467,13 +512,16 @@ void Suite::streaming() {
                           std::to_string(ev[k - 1].position) + " without kAsioResyncRequest";
                 }
             }
-            if (why.empty() && ev[k].index != long(k % 2)) why = at(k) + ": index " + std::to_string(ev[k].index);
+            if (why.empty() && ev[k].index != long(k % 2))
+                why = at(k) + ": index " + std::to_string(ev[k].index);
         }
         if (why.empty() && r.countersOk && r.counters.overloads != overloads) {
-            why = "counted " + std::to_string(r.counters.overloads) + " overloads, sent " + std::to_string(overloads);
+            why = "counted " + std::to_string(r.counters.overloads) + " overloads, sent " +
+                  std::to_string(overloads);
         }
         if (why.empty() && r.countersOk && r.counters.resyncs != resyncs) {
-            why = "counted " + std::to_string(r.counters.resyncs) + " resyncs, sent " + std::to_string(resyncs);
+            why = "counted " + std::to_string(r.counters.resyncs) + " resyncs, sent " +
+                  std::to_string(resyncs);
         }
         if (why.empty() && in.kind == kFoldbackFaultDropFrames && (jumps == 0 || resyncs == 0)) {
             why = "after losing " + std::to_string(in.value) + " frames: " + std::to_string(jumps) +
@@ -481,12 +529,15 @@ void Suite::streaming() {
         }
         if (why.empty() && in.kind == kFoldbackFaultLatePeriod && r.countersOk &&
             r.counters.latePeriods + r.counters.overloads + r.counters.resyncs == 0) {
-            why = "a wake-up " + std::to_string(in.value) + " ms late left no trace in the counters";
+            why =
+                "a wake-up " + std::to_string(in.value) + " ms late left no trace in the counters";
         }
         record(in.id, in.title, true, why.empty(),
-               why.empty() ? std::to_string(overloads) + " overloads, " + std::to_string(resyncs) + " resyncs, " +
-                                 std::to_string(jumps) + " jumps" +
-                                 (r.countersOk ? ", " + std::to_string(r.counters.latePeriods) + " late periods" : "")
+               why.empty() ? std::to_string(overloads) + " overloads, " + std::to_string(resyncs) +
+                                 " resyncs, " + std::to_string(jumps) + " jumps" +
+                                 (r.countersOk ? ", " + std::to_string(r.counters.latePeriods) +
+                                                     " late periods"
+                                               : "")
                            : why);
     }
 }

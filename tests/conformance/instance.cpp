@@ -12,26 +12,40 @@ namespace foldback::conformance::detail {
 
 const char* stateName(State s) {
     switch (s) {
-        case State::L: return "L";
-        case State::I: return "I";
-        case State::P: return "P";
-        case State::R: return "R";
+        case State::L:
+            return "L";
+        case State::I:
+            return "I";
+        case State::P:
+            return "P";
+        case State::R:
+            return "R";
     }
     return "?";
 }
 
 std::string codeName(long code) {
     switch (code) {
-        case ASE_OK: return "ASE_OK (0)";
-        case ASE_SUCCESS: return "ASE_SUCCESS";
-        case ASE_NotPresent: return "ASE_NotPresent (-1000)";
-        case ASE_HWMalfunction: return "ASE_HWMalfunction (-999)";
-        case ASE_InvalidParameter: return "ASE_InvalidParameter (-998)";
-        case ASE_InvalidMode: return "ASE_InvalidMode (-997)";
-        case ASE_SPNotAdvancing: return "ASE_SPNotAdvancing (-996)";
-        case ASE_NoClock: return "ASE_NoClock (-995)";
-        case ASE_NoMemory: return "ASE_NoMemory (-994)";
-        default: return std::to_string(code);
+        case ASE_OK:
+            return "ASE_OK (0)";
+        case ASE_SUCCESS:
+            return "ASE_SUCCESS";
+        case ASE_NotPresent:
+            return "ASE_NotPresent (-1000)";
+        case ASE_HWMalfunction:
+            return "ASE_HWMalfunction (-999)";
+        case ASE_InvalidParameter:
+            return "ASE_InvalidParameter (-998)";
+        case ASE_InvalidMode:
+            return "ASE_InvalidMode (-997)";
+        case ASE_SPNotAdvancing:
+            return "ASE_SPNotAdvancing (-996)";
+        case ASE_NoClock:
+            return "ASE_NoClock (-995)";
+        case ASE_NoMemory:
+            return "ASE_NoMemory (-994)";
+        default:
+            return std::to_string(code);
     }
 }
 
@@ -99,9 +113,11 @@ Instance::Instance(Suite& suite, std::string label, bool setName)
     channels = suite_.standardChannels();
     slotSetup = suite_.standardSlot(label_);
     if (setName && !o.instanceName.empty()) {
-        long r = vt().future(drv_, kFoldbackSetInstanceName, const_cast<char*>(o.instanceName.c_str()));
+        long r =
+            vt().future(drv_, kFoldbackSetInstanceName, const_cast<char*>(o.instanceName.c_str()));
         observe("future(0x7F000001, name)", r != ASE_SUCCESS);
-        if (r != ASE_SUCCESS) problem_ = "future(0x7F000001, \"" + o.instanceName + "\") returned " + codeName(r);
+        if (r != ASE_SUCCESS)
+            problem_ = "future(0x7F000001, \"" + o.instanceName + "\") returned " + codeName(r);
     }
 }
 
@@ -119,7 +135,8 @@ Slot& Instance::freshSlot(SlotSetup setup) {
     return *slot_;
 }
 
-long Instance::createBuffers(ASIOBufferInfo* infos, long count, long size, const ASIOCallbacks* cb) {
+long Instance::createBuffers(ASIOBufferInfo* infos, long count, long size,
+                             const ASIOCallbacks* cb) {
     long r = vt().createBuffers(drv_, infos, count, size, cb);
     if (r == ASE_OK) state_ = State::P;
     return r;
@@ -175,7 +192,8 @@ bool Instance::bringTo(State target) {
             }
             std::vector<ASIOSampleType> types;
             for (auto& bi : infos_) {
-                const auto& list = bi.isInput ? suite_.facts().inputTypes : suite_.facts().outputTypes;
+                const auto& list =
+                    bi.isInput ? suite_.facts().inputTypes : suite_.facts().outputTypes;
                 types.push_back(bi.channelNum >= 0 && std::size_t(bi.channelNum) < list.size()
                                     ? list[std::size_t(bi.channelNum)]
                                     : ASIOSampleType(-1));

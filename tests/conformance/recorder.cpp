@@ -45,15 +45,14 @@ struct Trampoline {
 
 template <std::size_t... I>
 void bindAll(std::index_sequence<I...>) {
-    ((pool()[I].bindCallbacks(ASIOCallbacks{
-         &Trampoline<int(I)>::bufferSwitch, &Trampoline<int(I)>::rateDidChange,
-         &Trampoline<int(I)>::message, &Trampoline<int(I)>::timeInfo})),
+    ((pool()[I].bindCallbacks(
+         ASIOCallbacks{&Trampoline<int(I)>::bufferSwitch, &Trampoline<int(I)>::rateDidChange,
+                       &Trampoline<int(I)>::message, &Trampoline<int(I)>::timeInfo})),
      ...);
 }
 
 int messageKind(long selector) {
-    return selector >= 1 && selector < kAsioNumMessageSelectors ? int(selector)
-                                                                 : kMessageKinds - 1;
+    return selector >= 1 && selector < kAsioNumMessageSelectors ? int(selector) : kMessageKinds - 1;
 }
 
 }  // namespace
@@ -114,7 +113,9 @@ void Slot::setBuffers(const std::vector<ASIOBufferInfo>& infos,
     buffersReady_.store(true, std::memory_order_release);
 }
 
-long long Slot::messages(long selector) const { return msgCount_[messageKind(selector)].load(); }
+long long Slot::messages(long selector) const {
+    return msgCount_[messageKind(selector)].load();
+}
 
 std::vector<SwitchEvent> Slot::events() const {
     std::size_t n = std::min(nEvents_.load(std::memory_order_acquire), events_.size());
@@ -149,8 +150,8 @@ void Slot::onSwitch(long index, ASIOTime* time, bool timeInfo) {
             e.speed = ti.speed;
             e.rate = ti.sampleRate;
             e.systemTime = ti.systemTime;
-            e.reservedNonZero = time->reserved[0] || time->reserved[1] || time->reserved[2] ||
-                                time->reserved[3];
+            e.reservedNonZero =
+                time->reserved[0] || time->reserved[1] || time->reserved[2] || time->reserved[3];
             if (ti.flags & kSamplePositionValid) {
                 e.position = ti.samplePosition;
                 blockPosition = ti.samplePosition;
@@ -186,7 +187,8 @@ void Slot::process(long index, long long position) {
         for (long j = 0; j < n; ++j) {
             if (std::fabs(readSample(half, p.inType, j)) < 0.5) continue;
             if (p.state == 1) {
-                if (p.results < kMaxPings) p.roundTrip[std::size_t(p.results++)] = position + j - p.emitAt;
+                if (p.results < kMaxPings)
+                    p.roundTrip[std::size_t(p.results++)] = position + j - p.emitAt;
                 p.state = 0;
                 p.nextAt = position + n + setup_.pingGap;
             } else {
@@ -250,17 +252,24 @@ long Slot::onMessage(long selector, long value) {
                 case kAsioLatenciesChanged:
                 case kAsioSupportsTimeInfo:
                 case kAsioOverload:
-                case kAsioBufferSizeChange: return 1;
-                default: return 0;
+                case kAsioBufferSizeChange:
+                    return 1;
+                default:
+                    return 0;
             }
-        case kAsioEngineVersion: return 2;
+        case kAsioEngineVersion:
+            return 2;
         case kAsioResetRequest:
         case kAsioResyncRequest:
         case kAsioLatenciesChanged:
-        case kAsioOverload: return 1;
-        case kAsioBufferSizeChange: return 0;  // not supported: the driver must reset instead
-        case kAsioSupportsTimeInfo: return setup_.timeInfoAnswer;
-        default: return 0;
+        case kAsioOverload:
+            return 1;
+        case kAsioBufferSizeChange:
+            return 0;  // not supported: the driver must reset instead
+        case kAsioSupportsTimeInfo:
+            return setup_.timeInfoAnswer;
+        default:
+            return 0;
     }
 }
 

@@ -31,45 +31,45 @@ extern thread_local bool tlControlThread;
 long long monotonicNs();
 
 struct SwitchEvent {
-    long long hostNs = 0;       // CLOCK_MONOTONIC when the callback started
-    long long position = -1;    // time info or getSamplePosition; -1 when not valid
+    long long hostNs = 0;     // CLOCK_MONOTONIC when the callback started
+    long long position = -1;  // time info or getSamplePosition; -1 when not valid
     long long systemTime = 0;
     long long resyncsBefore = 0;
     long index = 0;
-    long spError = 0;           // getSamplePosition's result in bufferSwitch mode
-    unsigned long flags = 0;    // time info flags
+    long spError = 0;         // getSamplePosition's result in bufferSwitch mode
+    unsigned long flags = 0;  // time info flags
     double speed = 0;
     double rate = 0;
-    bool timeInfo = false;      // which callback
-    bool nullTime = false;      // bufferSwitchTimeInfo got a NULL ASIOTime
+    bool timeInfo = false;  // which callback
+    bool nullTime = false;  // bufferSwitchTimeInfo got a NULL ASIOTime
     bool reservedNonZero = false;
 };
 
 // One loop path of the round-trip measurement: an impulse on `out`, looked for on `in`.
 struct PingPath {
-    long out = 0, in = 0;              // channel numbers
-    int outInfo = -1, inInfo = -1;     // index into the slot's buffer infos
+    long out = 0, in = 0;           // channel numbers
+    int outInfo = -1, inInfo = -1;  // index into the slot's buffer infos
     ASIOSampleType outType = 0, inType = 0;
     // Filled by the callback.
-    int state = 0;                     // 0 idle, 1 waiting
+    int state = 0;  // 0 idle, 1 waiting
     long long emitAt = 0, deadline = 0, nextAt = 0;
     int emitted = 0, timeouts = 0, spurious = 0, results = 0;
     std::array<long long, kMaxPings> roundTrip{};
 };
 
 struct SlotSetup {
-    std::string label;                 // what brought the instance up, for reports
+    std::string label;  // what brought the instance up, for reports
     FoldbackDriver* driver = nullptr;
-    long timeInfoAnswer = 1;           // our answer to kAsioSupportsTimeInfo
-    bool positionInSwitch = true;      // call getSamplePosition inside bufferSwitch
-    bool callOutputReady = false;      // call outputReady after the outputs are written
+    long timeInfoAnswer = 1;       // our answer to kAsioSupportsTimeInfo
+    bool positionInSwitch = true;  // call getSamplePosition inside bufferSwitch
+    bool callOutputReady = false;  // call outputReady after the outputs are written
     long bufferSize = 0;
     std::size_t eventCapacity = 4096;
-    std::vector<PingPath> pings;       // empty = write silence only
+    std::vector<PingPath> pings;  // empty = write silence only
     int maxPings = 8;
-    long long firstPingAt = 0;         // position (frames) of the first impulse
-    long long pingTimeout = 0;         // frames
-    long long pingGap = 0;             // frames between a detection and the next impulse
+    long long firstPingAt = 0;  // position (frames) of the first impulse
+    long long pingTimeout = 0;  // frames
+    long long pingGap = 0;      // frames between a detection and the next impulse
 };
 
 class Slot {
@@ -79,7 +79,8 @@ class Slot {
     // [control] Prepares a fresh recording; callbacks before this are ignored.
     void arm(SlotSetup setup);
     // [control] After createBuffers succeeded: the halves the callback writes and reads.
-    void setBuffers(const std::vector<ASIOBufferInfo>& infos, const std::vector<ASIOSampleType>& types);
+    void setBuffers(const std::vector<ASIOBufferInfo>& infos,
+                    const std::vector<ASIOSampleType>& types);
     // [control] Switch callbacks from now on are late (after stop returned).
     void markStopped() { phase_.store(Stopped, std::memory_order_release); }
     // [control] Every callback from now on is late (after disposeBuffers/release returned).

@@ -48,12 +48,16 @@ namespace {
 std::size_t utf8Length(std::string_view s, std::size_t i) {
     auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     unsigned char c = b(i);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
     if (n == 0 || i + n > s.size()) return 0;
     for (std::size_t k = 1; k < n; ++k) {
         if ((b(i + k) & 0xC0) != 0x80) return 0;
     }
-    if (n == 2 && c < 0xC2) return 0;                               // overlong
+    if (n == 2 && c < 0xC2) return 0;  // overlong
     if (n == 3) {
         unsigned cp = (c & 0x0Fu) << 12 | (b(i + 1) & 0x3Fu) << 6 | (b(i + 2) & 0x3Fu);
         if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;  // overlong, surrogate
@@ -91,11 +95,21 @@ std::string jsonString(std::string_view text) {
             continue;
         }
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20 || c == 0x7f) {
                     char buf[8];
@@ -112,22 +126,38 @@ std::string jsonString(std::string_view text) {
 
 std::string messageName(long selector) {
     switch (selector) {
-        case kAsioSelectorSupported: return "kAsioSelectorSupported";
-        case kAsioEngineVersion: return "kAsioEngineVersion";
-        case kAsioResetRequest: return "kAsioResetRequest";
-        case kAsioBufferSizeChange: return "kAsioBufferSizeChange";
-        case kAsioResyncRequest: return "kAsioResyncRequest";
-        case kAsioLatenciesChanged: return "kAsioLatenciesChanged";
-        case kAsioSupportsTimeInfo: return "kAsioSupportsTimeInfo";
-        case kAsioSupportsTimeCode: return "kAsioSupportsTimeCode";
-        case kAsioMMCCommand: return "kAsioMMCCommand";
-        case kAsioSupportsInputMonitor: return "kAsioSupportsInputMonitor";
-        case kAsioSupportsInputGain: return "kAsioSupportsInputGain";
-        case kAsioSupportsInputMeter: return "kAsioSupportsInputMeter";
-        case kAsioSupportsOutputGain: return "kAsioSupportsOutputGain";
-        case kAsioSupportsOutputMeter: return "kAsioSupportsOutputMeter";
-        case kAsioOverload: return "kAsioOverload";
-        default: return "unknown selectors";
+        case kAsioSelectorSupported:
+            return "kAsioSelectorSupported";
+        case kAsioEngineVersion:
+            return "kAsioEngineVersion";
+        case kAsioResetRequest:
+            return "kAsioResetRequest";
+        case kAsioBufferSizeChange:
+            return "kAsioBufferSizeChange";
+        case kAsioResyncRequest:
+            return "kAsioResyncRequest";
+        case kAsioLatenciesChanged:
+            return "kAsioLatenciesChanged";
+        case kAsioSupportsTimeInfo:
+            return "kAsioSupportsTimeInfo";
+        case kAsioSupportsTimeCode:
+            return "kAsioSupportsTimeCode";
+        case kAsioMMCCommand:
+            return "kAsioMMCCommand";
+        case kAsioSupportsInputMonitor:
+            return "kAsioSupportsInputMonitor";
+        case kAsioSupportsInputGain:
+            return "kAsioSupportsInputGain";
+        case kAsioSupportsInputMeter:
+            return "kAsioSupportsInputMeter";
+        case kAsioSupportsOutputGain:
+            return "kAsioSupportsOutputGain";
+        case kAsioSupportsOutputMeter:
+            return "kAsioSupportsOutputMeter";
+        case kAsioOverload:
+            return "kAsioOverload";
+        default:
+            return "unknown selectors";
     }
 }
 
@@ -139,8 +169,8 @@ void printText(const Report& report, std::ostream& out) {
     out << '\n'
         << "checks: " << report.checks.size() << "  passed: " << report.passedCount()
         << "  failed (spec): " << report.failedSpec()
-        << "  warnings (policy): " << report.failedPolicy() << "  skipped: " << report.skippedCount()
-        << '\n';
+        << "  warnings (policy): " << report.failedPolicy()
+        << "  skipped: " << report.skippedCount() << '\n';
     out << "round trip: ";
     if (report.measuredRoundTrip >= 0) {
         out << "measured " << report.measuredRoundTrip << " frames";
@@ -150,7 +180,8 @@ void printText(const Report& report, std::ostream& out) {
     out << ", reported " << report.reportedRoundTrip << " frames (input " << report.inputLatency
         << " + output " << report.outputLatency << ", buffer " << report.bufferSize << ")";
     if (report.measuredRoundTrip >= 0 && report.reportedRoundTrip >= 0) {
-        out << (report.measuredRoundTrip == report.reportedRoundTrip ? "  == reported" : "  != reported");
+        out << (report.measuredRoundTrip == report.reportedRoundTrip ? "  == reported"
+                                                                     : "  != reported");
     }
     out << '\n';
     char rate[160];
@@ -196,10 +227,12 @@ void printJson(const Report& report, std::ostream& out) {
     for (std::size_t i = 0; i < report.checks.size(); ++i) {
         const Check& c = report.checks[i];
         out << (i ? "," : "") << "\n    {\"id\": " << jsonString(c.id)
-            << ", \"status\": " << jsonString(statusName(c)) << ", \"spec\": " << (c.spec ? "true" : "false")
+            << ", \"status\": " << jsonString(statusName(c))
+            << ", \"spec\": " << (c.spec ? "true" : "false")
             << ", \"passed\": " << (c.passed ? "true" : "false")
             << ", \"skipped\": " << (c.skipped ? "true" : "false")
-            << ", \"title\": " << jsonString(c.title) << ", \"detail\": " << jsonString(c.detail) << "}";
+            << ", \"title\": " << jsonString(c.title) << ", \"detail\": " << jsonString(c.detail)
+            << "}";
     }
     out << "\n  ]\n}\n";
 }

@@ -23,11 +23,16 @@ void store32(unsigned char* p, std::uint32_t v) {
 // Valid bits of the right-justified 32-bit types (ASIOSTInt32LSB16 ... 24).
 int justifiedBits(ASIOSampleType type) {
     switch (type) {
-        case ASIOSTInt32LSB16: return 16;
-        case ASIOSTInt32LSB18: return 18;
-        case ASIOSTInt32LSB20: return 20;
-        case ASIOSTInt32LSB24: return 24;
-        default: return 0;
+        case ASIOSTInt32LSB16:
+            return 16;
+        case ASIOSTInt32LSB18:
+            return 18;
+        case ASIOSTInt32LSB20:
+            return 20;
+        case ASIOSTInt32LSB24:
+            return 24;
+        default:
+            return 0;
     }
 }
 
@@ -38,9 +43,11 @@ std::size_t halfBytes(ASIOSampleType type, long frames) {
     auto n = static_cast<std::size_t>(frames);
     switch (type) {
         case ASIOSTInt16MSB:
-        case ASIOSTInt16LSB: return 2 * n;
+        case ASIOSTInt16LSB:
+            return 2 * n;
         case ASIOSTInt24MSB:
-        case ASIOSTInt24LSB: return 3 * n;
+        case ASIOSTInt24LSB:
+            return 3 * n;
         case ASIOSTInt32MSB:
         case ASIOSTFloat32MSB:
         case ASIOSTInt32MSB16:
@@ -52,13 +59,18 @@ std::size_t halfBytes(ASIOSampleType type, long frames) {
         case ASIOSTInt32LSB16:
         case ASIOSTInt32LSB18:
         case ASIOSTInt32LSB20:
-        case ASIOSTInt32LSB24: return 4 * n;
+        case ASIOSTInt32LSB24:
+            return 4 * n;
         case ASIOSTFloat64MSB:
-        case ASIOSTFloat64LSB: return 8 * n;
+        case ASIOSTFloat64LSB:
+            return 8 * n;
         case ASIOSTDSDInt8LSB1:
-        case ASIOSTDSDInt8MSB1: return (n + 7) / 8;
-        case ASIOSTDSDInt8NER8: return n;
-        default: return 0;
+        case ASIOSTDSDInt8MSB1:
+            return (n + 7) / 8;
+        case ASIOSTDSDInt8NER8:
+            return n;
+        default:
+            return 0;
     }
 }
 
@@ -72,8 +84,10 @@ bool impulseSupported(ASIOSampleType type) {
         case ASIOSTInt32LSB16:
         case ASIOSTInt32LSB18:
         case ASIOSTInt32LSB20:
-        case ASIOSTInt32LSB24: return true;
-        default: return false;
+        case ASIOSTInt32LSB24:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -94,7 +108,9 @@ void writeImpulse(void* half, ASIOSampleType type, long frame) {
             p[2] = 0x7f;
             break;
         }
-        case ASIOSTInt32LSB: store32(base + 4 * at, 0x7fffffffu); break;
+        case ASIOSTInt32LSB:
+            store32(base + 4 * at, 0x7fffffffu);
+            break;
         case ASIOSTFloat32LSB: {
             float one = 1.0f;
             std::memcpy(base + 4 * at, &one, sizeof one);
@@ -124,11 +140,12 @@ double readSample(const void* half, ASIOSampleType type, long frame) {
         }
         case ASIOSTInt24LSB: {
             const unsigned char* p = base + 3 * at;
-            std::uint32_t u = std::uint32_t(p[0]) << 8 | std::uint32_t(p[1]) << 16 |
-                              std::uint32_t(p[2]) << 24;
+            std::uint32_t u =
+                std::uint32_t(p[0]) << 8 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 24;
             return static_cast<std::int32_t>(u) / 2147483648.0;
         }
-        case ASIOSTInt32LSB: return load32(base + 4 * at) / 2147483648.0;
+        case ASIOSTInt32LSB:
+            return load32(base + 4 * at) / 2147483648.0;
         case ASIOSTFloat32LSB: {
             float v;
             std::memcpy(&v, base + 4 * at, sizeof v);
@@ -150,28 +167,50 @@ double readSample(const void* half, ASIOSampleType type, long frame) {
 
 std::string sampleTypeName(ASIOSampleType type) {
     switch (type) {
-        case ASIOSTInt16MSB: return "Int16MSB";
-        case ASIOSTInt24MSB: return "Int24MSB";
-        case ASIOSTInt32MSB: return "Int32MSB";
-        case ASIOSTFloat32MSB: return "Float32MSB";
-        case ASIOSTFloat64MSB: return "Float64MSB";
-        case ASIOSTInt32MSB16: return "Int32MSB16";
-        case ASIOSTInt32MSB18: return "Int32MSB18";
-        case ASIOSTInt32MSB20: return "Int32MSB20";
-        case ASIOSTInt32MSB24: return "Int32MSB24";
-        case ASIOSTInt16LSB: return "Int16LSB";
-        case ASIOSTInt24LSB: return "Int24LSB";
-        case ASIOSTInt32LSB: return "Int32LSB";
-        case ASIOSTFloat32LSB: return "Float32LSB";
-        case ASIOSTFloat64LSB: return "Float64LSB";
-        case ASIOSTInt32LSB16: return "Int32LSB16";
-        case ASIOSTInt32LSB18: return "Int32LSB18";
-        case ASIOSTInt32LSB20: return "Int32LSB20";
-        case ASIOSTInt32LSB24: return "Int32LSB24";
-        case ASIOSTDSDInt8LSB1: return "DSDInt8LSB1";
-        case ASIOSTDSDInt8MSB1: return "DSDInt8MSB1";
-        case ASIOSTDSDInt8NER8: return "DSDInt8NER8";
-        default: return "type " + std::to_string(type);
+        case ASIOSTInt16MSB:
+            return "Int16MSB";
+        case ASIOSTInt24MSB:
+            return "Int24MSB";
+        case ASIOSTInt32MSB:
+            return "Int32MSB";
+        case ASIOSTFloat32MSB:
+            return "Float32MSB";
+        case ASIOSTFloat64MSB:
+            return "Float64MSB";
+        case ASIOSTInt32MSB16:
+            return "Int32MSB16";
+        case ASIOSTInt32MSB18:
+            return "Int32MSB18";
+        case ASIOSTInt32MSB20:
+            return "Int32MSB20";
+        case ASIOSTInt32MSB24:
+            return "Int32MSB24";
+        case ASIOSTInt16LSB:
+            return "Int16LSB";
+        case ASIOSTInt24LSB:
+            return "Int24LSB";
+        case ASIOSTInt32LSB:
+            return "Int32LSB";
+        case ASIOSTFloat32LSB:
+            return "Float32LSB";
+        case ASIOSTFloat64LSB:
+            return "Float64LSB";
+        case ASIOSTInt32LSB16:
+            return "Int32LSB16";
+        case ASIOSTInt32LSB18:
+            return "Int32LSB18";
+        case ASIOSTInt32LSB20:
+            return "Int32LSB20";
+        case ASIOSTInt32LSB24:
+            return "Int32LSB24";
+        case ASIOSTDSDInt8LSB1:
+            return "DSDInt8LSB1";
+        case ASIOSTDSDInt8MSB1:
+            return "DSDInt8MSB1";
+        case ASIOSTDSDInt8NER8:
+            return "DSDInt8NER8";
+        default:
+            return "type " + std::to_string(type);
     }
 }
 

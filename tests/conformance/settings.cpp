@@ -30,7 +30,8 @@ Settings resolveSettings(const Options& options) {
             } else if (certify) {
                 if (const auto loop = certify["loop"]) {
                     const toml::array* pairs = loop.as_array();
-                    if (pairs == nullptr) s.problem = "[certify] loop is not an array of [out, in] pairs";
+                    if (pairs == nullptr)
+                        s.problem = "[certify] loop is not an array of [out, in] pairs";
                     for (std::size_t i = 0; pairs != nullptr && i < pairs->size(); ++i) {
                         const toml::array* pair = pairs->get(i)->as_array();
                         std::optional<long long> out, in;

@@ -41,7 +41,8 @@ Suite::Suite(const Options& options, std::ostream& log)
     : options_(options), log_(log), settings_(resolveSettings(options)) {}
 
 double Suite::periodSeconds() const {
-    return facts_.rate > 0 && facts_.bufferSize > 0 ? double(facts_.bufferSize) / facts_.rate : 0.01;
+    return facts_.rate > 0 && facts_.bufferSize > 0 ? double(facts_.bufferSize) / facts_.rate
+                                                    : 0.01;
 }
 
 double Suite::watchSeconds() const {
@@ -200,7 +201,9 @@ void Suite::finish() {
         std::string id = std::string("S24.") + stateName(s);
         std::string title = std::string("future(kAsioCanReportOverload) in ") + stateName(s);
         if (got == kNotAsked) {
-            skip(id, title, true, "the instance could not be brought to " + std::string(stateName(s)) + ": " + unreachable[int(s)]);
+            skip(id, title, true,
+                 "the instance could not be brought to " + std::string(stateName(s)) + ": " +
+                     unreachable[int(s)]);
         } else if (got == ASE_SUCCESS) {
             record(id, title, true, true, "returned ASE_SUCCESS");
         } else if (overloadMessages > 0) {
@@ -220,7 +223,8 @@ Report Suite::run() {
     bool wasControl = tlControlThread;
     tlControlThread = true;
     slotMark_ = slotMark();
-    if (!settings_.problem.empty()) record("config", "the [certify] settings can be read", true, false, settings_.problem);
+    if (!settings_.problem.empty())
+        record("config", "the [certify] settings can be read", true, false, settings_.problem);
     if (gatherFacts()) {
         stateCells();
         argumentClasses();

@@ -25,20 +25,20 @@ std::string codeName(long code);
 // What the suite reads from Options and the instance's config.
 struct Settings {
     std::vector<std::pair<long, long>> loop;
-    std::string loopSource;      // "options", "config" or "" (none)
+    std::string loopSource;  // "options", "config" or "" (none)
     double rateTolerance = 0.001;
     std::string rateSource = "default";
     double latencyTolerance = 0;
     std::string latencySource = "default";
-    std::string problem;         // config could not be read; "" when fine
+    std::string problem;  // config could not be read; "" when fine
 };
 Settings resolveSettings(const Options& options);
 
 // A fixed-size text the driver wrote into a 512-byte buffer filled with a canary.
 struct BoundedText {
     std::string text;
-    bool terminated = false;     // a NUL within the limit
-    bool overflow = false;       // a byte at or past the limit changed
+    bool terminated = false;  // a NUL within the limit
+    bool overflow = false;    // a byte at or past the limit changed
     std::size_t firstChanged = 0;
 };
 BoundedText readBounded(void (*fn)(FoldbackDriver*, char*), FoldbackDriver* driver,
@@ -52,14 +52,14 @@ std::optional<long> timedCall(std::function<long()> fn, double seconds);
 struct Facts {
     long inputs = 0, outputs = 0;
     long minSize = 0, maxSize = 0, preferredSize = 0, granularity = 0;
-    long bufferSize = 0;                  // what the suite uses
+    long bufferSize = 0;  // what the suite uses
     double rate = 0;
     long clockSources = 0;
     long outputReadyAnswer = ASE_NotPresent;
     std::vector<ASIOSampleType> inputTypes, outputTypes;
     bool canTimeCode = false;
-    long canAnswer[17] = {};              // future(kAsioCan..., NULL) answers, by selector
-    double otherRate = 0;                 // another supported rate, 0 = none found
+    long canAnswer[17] = {};  // future(kAsioCan..., NULL) answers, by selector
+    double otherRate = 0;     // another supported rate, 0 = none found
 };
 
 class Suite;
@@ -167,7 +167,8 @@ class Suite {
 
     Report report;
     static constexpr long kNotAsked = -0x7fffffffL;
-    long canReportOverloadAnswer[4] = {kNotAsked, kNotAsked, kNotAsked, kNotAsked};  // S24, judged at the end
+    long canReportOverloadAnswer[4] = {kNotAsked, kNotAsked, kNotAsked,
+                                       kNotAsked};  // S24, judged at the end
     std::string unreachable[4];  // why a state could not be reached, for S24's skip
 
   private:

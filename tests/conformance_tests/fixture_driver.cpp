@@ -78,11 +78,15 @@ ASIOSampleType readType() {
 
 std::size_t sampleBytes(ASIOSampleType t) {
     switch (t) {
-        case ASIOSTFloat64LSB: return 8;
+        case ASIOSTFloat64LSB:
+            return 8;
         case ASIOSTInt16LSB:
-        case ASIOSTInt16MSB: return 2;
-        case ASIOSTInt24LSB: return 3;
-        default: return 4;
+        case ASIOSTInt16MSB:
+            return 2;
+        case ASIOSTInt24LSB:
+            return 3;
+        default:
+            return 4;
     }
 }
 
@@ -99,7 +103,9 @@ void writeSample(void* half, ASIOSampleType t, long k, double v) {
             std::memcpy(p, &f, 4);
             break;
         }
-        case ASIOSTFloat64LSB: std::memcpy(p, &v, 8); break;
+        case ASIOSTFloat64LSB:
+            std::memcpy(p, &v, 8);
+            break;
         case ASIOSTInt16LSB: {
             auto u = static_cast<std::uint16_t>(toInt(v, 32767));
             p[0] = u & 0xff;
@@ -139,15 +145,18 @@ double readSample(const void* half, ASIOSampleType t, long k) {
             std::memcpy(&d, p, 8);
             return d;
         }
-        case ASIOSTInt16LSB: return static_cast<std::int16_t>(p[0] | p[1] << 8) / 32768.0;
-        case ASIOSTInt16MSB: return static_cast<std::int16_t>(p[1] | p[0] << 8) / 32768.0;
+        case ASIOSTInt16LSB:
+            return static_cast<std::int16_t>(p[0] | p[1] << 8) / 32768.0;
+        case ASIOSTInt16MSB:
+            return static_cast<std::int16_t>(p[1] | p[0] << 8) / 32768.0;
         case ASIOSTInt24LSB: {
-            std::uint32_t u = std::uint32_t(p[0]) << 8 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 24;
+            std::uint32_t u =
+                std::uint32_t(p[0]) << 8 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 24;
             return static_cast<std::int32_t>(u) / 2147483648.0;
         }
         default: {
-            std::uint32_t u = std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 |
-                              std::uint32_t(p[3]) << 24;
+            std::uint32_t u = std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 |
+                              std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
             return static_cast<std::int32_t>(u) / 2147483648.0;
         }
     }
@@ -224,7 +233,9 @@ struct Fixture {
     void audioLoop();
 };
 
-Fixture* self(FoldbackDriver* d) { return reinterpret_cast<Object*>(d)->impl; }
+Fixture* self(FoldbackDriver* d) {
+    return reinterpret_cast<Object*>(d)->impl;
+}
 
 void Fixture::audioLoop() {
     const long n = bufferSize;
@@ -234,7 +245,8 @@ void Fixture::audioLoop() {
     bool lateDone = false;
     for (long long b = 0;; ++b) {
         long long deadline = t0 + static_cast<long long>(std::llround(double(b) * periodNs));
-        timespec ts{static_cast<time_t>(deadline / 1000000000LL), static_cast<long>(deadline % 1000000000LL)};
+        timespec ts{static_cast<time_t>(deadline / 1000000000LL),
+                    static_cast<long>(deadline % 1000000000LL)};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
         }
         if (stopFlag.load()) {
@@ -249,7 +261,8 @@ void Fixture::audioLoop() {
             if (!c.input) continue;
             for (long j = 0; j < n; ++j) {
                 long long t = b * n + j - inLat;
-                double v = t >= 0 && c.number < kOutputs ? ring[c.number][std::size_t(t) % kRing] : 0.0;
+                double v =
+                    t >= 0 && c.number < kOutputs ? ring[c.number][std::size_t(t) % kRing] : 0.0;
                 writeSample(c.half[index].data(), type, j, v);
             }
         }
@@ -273,7 +286,8 @@ void Fixture::audioLoop() {
             }
             for (long k = 0; k < n; ++k) {
                 long long t = b * n + k + outLat;
-                ring[ch][std::size_t(t) % kRing] = out ? readSample(out->half[index].data(), type, k) : 0.0;
+                ring[ch][std::size_t(t) % kRing] =
+                    out ? readSample(out->half[index].data(), type, k) : 0.0;
             }
         }
     }
@@ -288,7 +302,9 @@ long queryInterface(FoldbackDriver* d, const void*, void** out) {
     return 0;
 }
 
-unsigned long addRef(FoldbackDriver* d) { return self(d)->refs.fetch_add(1) + 1; }
+unsigned long addRef(FoldbackDriver* d) {
+    return self(d)->refs.fetch_add(1) + 1;
+}
 
 unsigned long release(FoldbackDriver* d) {
     Fixture* f = self(d);
@@ -329,7 +345,9 @@ void getDriverName(FoldbackDriver* d, char* out) {
     if (f->faults.nameOverflow) std::memset(out + 32, 0, 8);
 }
 
-long getDriverVersion(FoldbackDriver*) { return 1; }
+long getDriverVersion(FoldbackDriver*) {
+    return 1;
+}
 
 void getErrorMessage(FoldbackDriver* d, char* out) {
     if (out == nullptr) return;
@@ -343,7 +361,8 @@ ASIOError start(FoldbackDriver* d) {
         if (f->faults.startTwiceError) return f->fail(ASE_InvalidMode, "start: already running");
         return ASE_OK;
     }
-    if (f->state != St::Prepared) return f->fail(ASE_InvalidMode, "start: call createBuffers first");
+    if (f->state != St::Prepared)
+        return f->fail(ASE_InvalidMode, "start: call createBuffers first");
     f->joinThread();  // a thread left by the late_callback fault
     f->stopFlag.store(false);
     for (auto& r : f->ring) std::fill(r.begin(), r.end(), 0.0);
@@ -385,7 +404,8 @@ ASIOError getLatencies(FoldbackDriver* d, long* in, long* out) {
 ASIOError getBufferSize(FoldbackDriver* d, long* mn, long* mx, long* pref, long* gran) {
     Fixture* f = self(d);
     if (f->state == St::Loaded) return f->fail(ASE_NotPresent, "getBufferSize: call init first");
-    if (!mn || !mx || !pref || !gran) return f->fail(ASE_InvalidParameter, "getBufferSize: NULL pointer");
+    if (!mn || !mx || !pref || !gran)
+        return f->fail(ASE_InvalidParameter, "getBufferSize: NULL pointer");
     *mn = kMinSize;
     *mx = kMaxSize;
     *pref = kPreferredSize;
@@ -393,7 +413,9 @@ ASIOError getBufferSize(FoldbackDriver* d, long* mn, long* mx, long* pref, long*
     return ASE_OK;
 }
 
-bool rateSupported(double r) { return r == 44100 || r == 48000 || r == 96000; }
+bool rateSupported(double r) {
+    return r == 44100 || r == 48000 || r == 96000;
+}
 
 ASIOError canSampleRate(FoldbackDriver* d, ASIOSampleRate r) {
     Fixture* f = self(d);
@@ -424,7 +446,8 @@ ASIOError setSampleRate(FoldbackDriver* d, ASIOSampleRate r) {
 ASIOError getClockSources(FoldbackDriver* d, ASIOClockSource* clocks, long* num) {
     Fixture* f = self(d);
     if (f->state == St::Loaded) return f->fail(ASE_NotPresent, "getClockSources: call init first");
-    if (!clocks || !num || *num <= 0) return f->fail(ASE_InvalidParameter, "getClockSources: bad arguments");
+    if (!clocks || !num || *num <= 0)
+        return f->fail(ASE_InvalidParameter, "getClockSources: bad arguments");
     ASIOClockSource c{};
     c.index = 0;
     c.associatedChannel = -1;
@@ -445,7 +468,8 @@ ASIOError setClockSource(FoldbackDriver* d, long ref) {
 
 ASIOError getSamplePosition(FoldbackDriver* d, ASIOSamples* pos, ASIOTimeStamp* ts) {
     Fixture* f = self(d);
-    if (f->state == St::Loaded) return f->fail(ASE_NotPresent, "getSamplePosition: call init first");
+    if (f->state == St::Loaded)
+        return f->fail(ASE_NotPresent, "getSamplePosition: call init first");
     if (!pos || !ts) return f->fail(ASE_InvalidParameter, "getSamplePosition: NULL pointer");
     if (!f->running.load()) return f->fail(ASE_SPNotAdvancing, "getSamplePosition: not running");
     *pos = f->latchedPosition.load();
@@ -458,7 +482,8 @@ ASIOError getChannelInfo(FoldbackDriver* d, ASIOChannelInfo* info) {
     if (f->state == St::Loaded) return f->fail(ASE_NotPresent, "getChannelInfo: call init first");
     if (!info) return f->fail(ASE_InvalidParameter, "getChannelInfo: NULL pointer");
     long count = info->isInput ? kInputs : kOutputs;
-    if (info->channel < 0 || info->channel >= count) return f->fail(ASE_InvalidParameter, "getChannelInfo: no such channel");
+    if (info->channel < 0 || info->channel >= count)
+        return f->fail(ASE_InvalidParameter, "getChannelInfo: no such channel");
     info->isActive = f->active(info->isInput != 0, info->channel) ? ASIOTrue : ASIOFalse;
     info->channelGroup = 0;
     info->type = f->type;
@@ -468,14 +493,20 @@ ASIOError getChannelInfo(FoldbackDriver* d, ASIOChannelInfo* info) {
     return ASE_OK;
 }
 
-bool powerOfTwo(long v) { return v > 0 && (v & (v - 1)) == 0; }
+bool powerOfTwo(long v) {
+    return v > 0 && (v & (v - 1)) == 0;
+}
 
-ASIOError createBuffers(FoldbackDriver* d, ASIOBufferInfo* infos, long n, long size, const ASIOCallbacks* cb) {
+ASIOError createBuffers(FoldbackDriver* d, ASIOBufferInfo* infos, long n, long size,
+                        const ASIOCallbacks* cb) {
     Fixture* f = self(d);
-    if (f->state != St::Initialized) return f->fail(ASE_InvalidMode, "createBuffers: only once, after init");
+    if (f->state != St::Initialized)
+        return f->fail(ASE_InvalidMode, "createBuffers: only once, after init");
     if (!infos) return f->fail(ASE_InvalidMode, "createBuffers: bufferInfos is NULL");
-    if (!cb || !cb->bufferSwitch) return f->fail(ASE_InvalidParameter, "createBuffers: no bufferSwitch callback");
-    if (n <= 0 || n > kInputs + kOutputs) return f->fail(ASE_InvalidMode, "createBuffers: bad numChannels");
+    if (!cb || !cb->bufferSwitch)
+        return f->fail(ASE_InvalidParameter, "createBuffers: no bufferSwitch callback");
+    if (n <= 0 || n > kInputs + kOutputs)
+        return f->fail(ASE_InvalidMode, "createBuffers: bad numChannels");
     if (size < kMinSize || size > kMaxSize || (!powerOfTwo(size) && !f->faults.acceptBadSize)) {
         return f->fail(ASE_InvalidMode, "createBuffers: sizes are powers of two from 32 to 2048");
     }
@@ -483,9 +514,11 @@ ASIOError createBuffers(FoldbackDriver* d, ASIOBufferInfo* infos, long n, long s
     for (long i = 0; i < n; ++i) {
         bool input = infos[i].isInput != 0;
         long ch = infos[i].channelNum;
-        if (ch < 0 || ch >= (input ? kInputs : kOutputs)) return f->fail(ASE_InvalidMode, "createBuffers: no such channel");
+        if (ch < 0 || ch >= (input ? kInputs : kOutputs))
+            return f->fail(ASE_InvalidMode, "createBuffers: no such channel");
         for (const auto& c : chans) {
-            if (c.input == input && c.number == ch) return f->fail(ASE_InvalidMode, "createBuffers: channel twice");
+            if (c.input == input && c.number == ch)
+                return f->fail(ASE_InvalidMode, "createBuffers: channel twice");
         }
         Channel c;
         c.input = input;
@@ -525,7 +558,9 @@ ASIOError disposeBuffers(FoldbackDriver* d) {
     return ASE_OK;
 }
 
-ASIOError controlPanel(FoldbackDriver* d) { return self(d)->fail(ASE_NotPresent, "controlPanel: no panel"); }
+ASIOError controlPanel(FoldbackDriver* d) {
+    return self(d)->fail(ASE_NotPresent, "controlPanel: no panel");
+}
 
 ASIOError future(FoldbackDriver* d, long selector, void* opt) {
     Fixture* f = self(d);
@@ -533,16 +568,19 @@ ASIOError future(FoldbackDriver* d, long selector, void* opt) {
         case kFoldbackSetInstanceName: {
             const char* n = static_cast<const char*>(opt);
             if (n == nullptr || *n == 0) return ASE_SUCCESS;
-            if (f->state != St::Loaded) return f->fail(ASE_InvalidMode, "future(0x7F000001): only before init");
+            if (f->state != St::Loaded)
+                return f->fail(ASE_InvalidMode, "future(0x7F000001): only before init");
             std::string s = n;
-            if (s.size() > 31 || s.find('/') != std::string::npos || s[0] == '.' || s.rfind("fixture", 0) != 0) {
+            if (s.size() > 31 || s.find('/') != std::string::npos || s[0] == '.' ||
+                s.rfind("fixture", 0) != 0) {
                 return f->fail(ASE_NotPresent, "future(0x7F000001): no such instance");
             }
             f->name = s;
             return ASE_SUCCESS;
         }
         case kAsioCanTimeInfo:
-        case kAsioCanReportOverload: return ASE_SUCCESS;
+        case kAsioCanReportOverload:
+            return ASE_SUCCESS;
         case kAsioCanInputMonitor:
         case kAsioCanTimeCode:
         case kAsioCanTransport:
@@ -557,9 +595,11 @@ ASIOError future(FoldbackDriver* d, long selector, void* opt) {
         case kAsioSetOutputGain:
         case kAsioGetOutputMeter:
         case kAsioEnableTimeCodeRead:
-        case kAsioDisableTimeCodeRead: return f->fail(ASE_NotPresent, "future: feature not present");
+        case kAsioDisableTimeCodeRead:
+            return f->fail(ASE_NotPresent, "future: feature not present");
         case kAsioGetInternalBufferSamples: {
-            if (!opt) return f->fail(ASE_InvalidParameter, "future(kAsioGetInternalBufferSamples): NULL");
+            if (!opt)
+                return f->fail(ASE_InvalidParameter, "future(kAsioGetInternalBufferSamples): NULL");
             auto* info = static_cast<ASIOInternalBufferInfo*>(opt);
             info->inputSamples = kInputExtra;
             info->outputSamples = kOutputExtra;
@@ -575,7 +615,8 @@ ASIOError future(FoldbackDriver* d, long selector, void* opt) {
                 return ASE_SUCCESS;
             }
             if (selector == kAsioSetIoFormat && f->state >= St::Prepared) {
-                return f->fail(ASE_InvalidMode, "future(kAsioSetIoFormat): before createBuffers only");
+                return f->fail(ASE_InvalidMode,
+                               "future(kAsioSetIoFormat): before createBuffers only");
             }
             if (fmt->FormatType != kASIOPCMFormat) {
                 fmt->FormatType = kASIOFormatInvalid;
@@ -595,12 +636,30 @@ ASIOError outputReady(FoldbackDriver* d) {
     return ASE_OK;
 }
 
-const FoldbackDriverVtbl kVtbl = {queryInterface, addRef,        release,        init,
-                                  getDriverName,  getDriverVersion, getErrorMessage, start,
-                                  stop,           getChannels,   getLatencies,   getBufferSize,
-                                  canSampleRate,  getSampleRate, setSampleRate,  getClockSources,
-                                  setClockSource, getSamplePosition, getChannelInfo, createBuffers,
-                                  disposeBuffers, controlPanel,  future,         outputReady};
+const FoldbackDriverVtbl kVtbl = {queryInterface,
+                                  addRef,
+                                  release,
+                                  init,
+                                  getDriverName,
+                                  getDriverVersion,
+                                  getErrorMessage,
+                                  start,
+                                  stop,
+                                  getChannels,
+                                  getLatencies,
+                                  getBufferSize,
+                                  canSampleRate,
+                                  getSampleRate,
+                                  setSampleRate,
+                                  getClockSources,
+                                  setClockSource,
+                                  getSamplePosition,
+                                  getChannelInfo,
+                                  createBuffers,
+                                  disposeBuffers,
+                                  controlPanel,
+                                  future,
+                                  outputReady};
 
 }  // namespace
 
@@ -614,7 +673,11 @@ __attribute__((visibility("default"))) FoldbackDriver* instantiateDriver(void) {
 }
 
 __attribute__((visibility("default"))) void releaseDriver(FoldbackDriver*) {}
-__attribute__((visibility("default"))) int registerDriver(const char*) { return 0; }
-__attribute__((visibility("default"))) int unregisterDriver(const char*) { return 0; }
+__attribute__((visibility("default"))) int registerDriver(const char*) {
+    return 0;
+}
+__attribute__((visibility("default"))) int unregisterDriver(const char*) {
+    return 0;
+}
 
 }  // extern "C"

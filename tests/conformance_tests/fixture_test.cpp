@@ -66,7 +66,9 @@ const std::set<std::string> kFixtureSkips = {"T8.overload", "T8.inject_drop", "T
 
 }  // namespace
 
-TEST(ConformanceFixture, DriverLoads) { ASSERT_NE(fixtureEntry(), nullptr) << dlerror(); }
+TEST(ConformanceFixture, DriverLoads) {
+    ASSERT_NE(fixtureEntry(), nullptr) << dlerror();
+}
 
 TEST(ConformanceFixture, CleanDriverPassesEveryCheck) {
     ASSERT_NE(fixtureEntry(), nullptr);
@@ -153,7 +155,8 @@ TEST(ConformanceFixture, LoopMapFromConfig) {
     ASSERT_NE(fixtureEntry(), nullptr);
     fc::Options o = fixtureOptions();
     o.loop.clear();
-    o.configToml = "[certify]\nloop = [[1, 1], [3, 3]]\nrate_tolerance = 0.002\nlatency_tolerance = 0\n";
+    o.configToml =
+        "[certify]\nloop = [[1, 1], [3, 3]]\nrate_tolerance = 0.002\nlatency_tolerance = 0\n";
     fc::Report r = runFixture("", "float32", o);
     SCOPED_TRACE(text(r));
     EXPECT_TRUE(r.passed());
@@ -185,7 +188,9 @@ struct Planted {
     std::set<std::string> warn;  // policy warnings expected, exactly
 };
 
-void PrintTo(const Planted& p, std::ostream* os) { *os << p.fault; }
+void PrintTo(const Planted& p, std::ostream* os) {
+    *os << p.fault;
+}
 
 class PlantedFaults : public ::testing::TestWithParam<Planted> {};
 
@@ -264,12 +269,15 @@ TEST(ConformanceReport, TextLinesAndSummary) {
     fc::Report r;
     fc::Check pass{"S1.L", "init(NULL) in L", true, true, false, "returned 1"};
     fc::Check fail{"A4.nan", "canSampleRate(NaN)", true, false, false, "returned ASE_OK (0)"};
-    fc::Check warn{"A1.in_null", "getChannels(NULL, &out)", false, false, false, "returned ASE_OK (0)"};
+    fc::Check warn{"A1.in_null", "getChannels(NULL, &out)", false, false,
+                   false,        "returned ASE_OK (0)"};
     fc::Check skip{"T6", "round trip", true, false, true, "no loop map"};
     r.checks = {pass, fail, warn, skip};
     std::string t = text(r);
     EXPECT_NE(t.find("PASS  S1.L            init(NULL) in L\n"), std::string::npos) << t;
-    EXPECT_NE(t.find("FAIL  A4.nan          canSampleRate(NaN)  [returned ASE_OK (0)]\n"), std::string::npos) << t;
+    EXPECT_NE(t.find("FAIL  A4.nan          canSampleRate(NaN)  [returned ASE_OK (0)]\n"),
+              std::string::npos)
+        << t;
     EXPECT_NE(t.find("WARN  A1.in_null"), std::string::npos) << t;
     EXPECT_NE(t.find("SKIP  T6              round trip  [no loop map]"), std::string::npos) << t;
     EXPECT_NE(t.find("checks: 4  passed: 1  failed (spec): 1  warnings (policy): 1  skipped: 1"),
@@ -283,7 +291,8 @@ TEST(ConformanceReport, TextLinesAndSummary) {
 
 TEST(ConformanceSettings, OptionsOverrideConfig) {
     fc::Options o;
-    o.configToml = "[certify]\nloop = [[0, 1], [2, 3]]\nrate_tolerance = 0.01\nlatency_tolerance = 2\n";
+    o.configToml =
+        "[certify]\nloop = [[0, 1], [2, 3]]\nrate_tolerance = 0.01\nlatency_tolerance = 2\n";
     auto s = fc::detail::resolveSettings(o);
     EXPECT_EQ(s.problem, "");
     EXPECT_EQ(s.loop, (std::vector<std::pair<long, long>>{{0, 1}, {2, 3}}));

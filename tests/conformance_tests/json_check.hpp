@@ -22,7 +22,9 @@ class JsonCheck {
   private:
     std::string fail() const { return "invalid JSON at byte " + std::to_string(i_); }
     void ws() {
-        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) ++i_;
+        while (i_ < s_.size() &&
+               (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t'))
+            ++i_;
     }
     bool lit(std::string_view w) {
         if (s_.substr(i_, w.size()) != w) return false;
@@ -89,7 +91,9 @@ class JsonCheck {
                 char e = s_[i_];
                 if (e == 'u') {
                     for (int k = 1; k <= 4; ++k) {
-                        if (i_ + k >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[i_ + k]))) return false;
+                        if (i_ + k >= s_.size() ||
+                            !std::isxdigit(static_cast<unsigned char>(s_[i_ + k])))
+                            return false;
                     }
                     i_ += 5;
                     continue;

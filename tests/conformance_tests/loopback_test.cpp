@@ -70,18 +70,21 @@ fc::Report certify(const std::string& name, const std::string& config, std::stri
     o.instantiate = [] { return loopbackEntry()(); };
     o.configToml = config;
     o.streamSeconds = 3.0;
+    o.verbose = true;  // the log then has every check's detail
     std::ostringstream log;
     fc::Report r = fc::run(o, log);
     std::ostringstream out;
     fc::printText(r, out);
     text = out.str();
-    std::cout << text;
+    std::cout << log.str() << '\n' << text;
     return r;
 }
 
 }  // namespace
 
-TEST(ConformanceLoopback, DriverLoads) { ASSERT_NE(loopbackEntry(), nullptr) << dlerror(); }
+TEST(ConformanceLoopback, DriverLoads) {
+    ASSERT_NE(loopbackEntry(), nullptr) << dlerror();
+}
 
 TEST(ConformanceLoopback, CertifiesWithDefaults) {
     ASSERT_NE(loopbackEntry(), nullptr);
@@ -104,10 +107,11 @@ TEST(ConformanceLoopback, CertifiesWithDefaults) {
 TEST(ConformanceLoopback, CertifiesWithConverterDelaysAndIntegerSamples) {
     ASSERT_NE(loopbackEntry(), nullptr);
     Root root;
-    std::string config = root.add("certify-loopback-delays",
-                                  "[loopback]\nbuffer_size = 128\ninput_delay = 7\noutput_delay = 13\n"
-                                  "sample_type = \"Int24LSB\"\n"
-                                  "[certify]\nloop = [[3, 3]]\n");
+    std::string config =
+        root.add("certify-loopback-delays",
+                 "[loopback]\nbuffer_size = 128\ninput_delay = 7\noutput_delay = 13\n"
+                 "sample_type = \"Int24LSB\"\n"
+                 "[certify]\nloop = [[3, 3]]\n");
     std::string text;
     fc::Report r = certify("certify-loopback-delays", config, text);
     SCOPED_TRACE(text);
