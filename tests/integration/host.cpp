@@ -51,6 +51,15 @@ void removeSandbox() {
 
 const std::string& sandbox() {
     static const bool made = [] {
+        // A child host of the parent test shares the parent's sandbox (and leaves it alone).
+        if (const char* given = ::getenv("FOLDBACK_ITEST_SANDBOX"); given && *given) {
+            gSandbox = given;
+            fs::create_directories(fs::path(gSandbox) / "drivers");
+            fs::create_directories(fs::path(gSandbox) / "xdg");
+            ::setenv("FOLDBACK_DRIVER_PATH", (fs::path(gSandbox) / "drivers").c_str(), 1);
+            ::setenv("XDG_CONFIG_HOME", (fs::path(gSandbox) / "xdg").c_str(), 1);
+            return true;
+        }
         std::string tmpl = (fs::temp_directory_path() / "foldback-itest-XXXXXX").string();
         if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
         ::chmod(tmpl.c_str(), 0755);
