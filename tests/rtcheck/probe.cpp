@@ -124,6 +124,16 @@ int plantNew() {
     return 0;
 }
 
+struct alignas(64) OverAligned {
+    char bytes[256];
+};
+
+int plantAlignedNew() {
+    Scope s;
+    g_sink = new OverAligned;  // operator new(size_t, align_val_t) -> aligned_alloc(64, 256)
+    return 0;
+}
+
 int plantDelete() {
     int* p = new int(7);
     g_sink = p;
@@ -443,6 +453,7 @@ constexpr Case kCases[] = {
     {"valloc", plantValloc},
     {"pvalloc", plantPvalloc},
     {"new", plantNew},
+    {"aligned_new", plantAlignedNew},
     {"delete", plantDelete},
     {"vector_growth", plantVectorGrowth},
     {"std_mutex", plantStdMutex},
