@@ -317,6 +317,7 @@ FOLDBACK_STATIC_ASSERT(ASE_SUCCESS == 1061701536, "ASE_SUCCESS value");
 FOLDBACK_STATIC_ASSERT(ASIOSTLastEntry == 41, "ASIOSTLastEntry");
 FOLDBACK_STATIC_ASSERT(kAsioGetInternalBufferSamples == 0x25042012, "selector value");
 #  undef FOLDBACK_OFF
+#  undef FOLDBACK_STATIC_ASSERT
 #endif
 
 #ifdef __cplusplus
