@@ -119,6 +119,8 @@ void LoopProbe::onSwitch(const SwitchRecord& rec) noexcept {
         for (long f = 0; f < B; ++f)
             encodeSample(type_, signalCode(k, p + f), out + static_cast<std::size_t>(f) * bytes_);
     }
+    if (outputReadyDriver_ && outputReadyDriver_->lpVtbl->outputReady(outputReadyDriver_) != ASE_OK)
+        outputReadyFailures_.fetch_add(1, std::memory_order_relaxed);
     for (long f = 0; f < B && p + f < frames_; ++f) played_[static_cast<std::size_t>(p + f)] = 1;
     for (long c = 0; c < inputs_; ++c) {
         const auto* in = static_cast<const unsigned char*>(host_.half(true, c, rec.index));

@@ -30,6 +30,9 @@ class LoopProbe {
     // Every position below `frames` has been seen (or skipped) by the host.
     bool complete() const { return seen_.load(std::memory_order_acquire) >= frames_; }
     bool waitComplete(double timeoutMs) const;
+    // Call outputReady() right after writing the outputs in every switch (as RtAudio does).
+    void callOutputReady(FoldbackDriver* driver) { outputReadyDriver_ = driver; }
+    long long outputReadyFailures() const { return outputReadyFailures_.load(); }
     std::int64_t frames() const { return frames_; }
 
     // First input position with a non-silent sample, or -1.
@@ -53,6 +56,8 @@ class LoopProbe {
     std::vector<std::int32_t> captured_;  // [input * frames + position]; -2 = never delivered
     std::vector<std::uint8_t> played_;    // [position]: the host wrote the outputs there
     std::atomic<std::int64_t> seen_{0};
+    FoldbackDriver* outputReadyDriver_ = nullptr;
+    std::atomic<long long> outputReadyFailures_{0};
 };
 
 }  // namespace foldback::itest

@@ -22,6 +22,10 @@ struct LoopCase {
     long inputs = 8, outputs = 8;
     std::vector<long> routing;        // empty: input i hears output i
     std::vector<long> activeOutputs;  // empty: every output
+    std::string extraConfig;          // appended to the config (e.g. a [kit] table)
+    int runs = 1;                     // start/stop cycles on the same buffers
+    bool outputReady = false;         // the host calls outputReady after writing
+    ASIOError outputReadyAnswer = ASE_OK;
 };
 
 ASIOSampleType typeCode(const std::string& name) {
@@ -43,6 +47,7 @@ std::string configFor(const LoopCase& c) {
         for (std::size_t i = 0; i < c.routing.size(); ++i) s << (i ? ", " : "") << c.routing[i];
         s << "]\n";
     }
+    s << c.extraConfig;
     return s.str();
 }
 
@@ -90,25 +95,35 @@ void runLoop(const std::string& name, const LoopCase& c) {
     EXPECT_EQ(internal.outputSamples, c.outputDelay);
     const std::int64_t D = inLat + outLat;
 
-    LoopProbe probe(host, c.inputs, c.outputs, D + 6000);
-    ASSERT_EQ(d.start(), ASE_OK) << d.errorMessage();
-    const bool complete = probe.waitComplete(5000);
-    ASSERT_EQ(d.stop(), ASE_OK) << d.errorMessage();
-    ASSERT_TRUE(complete) << "the stream did not reach position " << probe.frames();
-
-    for (long i = 0; i < c.inputs; ++i) {
-        long source =
-            c.routing.empty() ? (i < c.outputs ? i : -1) : c.routing[static_cast<std::size_t>(i)];
-        // An output the host did not activate plays silence.
-        if (source >= 0 && std::find(outs.begin(), outs.end(), source) == outs.end()) source = -1;
-        SCOPED_TRACE("input " + std::to_string(i) + " hears output " + std::to_string(source));
-        EXPECT_GE(probe.delivered(i), probe.frames() * 8 / 10) << "too few positions delivered";
-        if (source >= 0)
-            EXPECT_EQ(probe.firstSound(i), D) << "measured round trip vs getLatencies in+out";
-        else
-            EXPECT_EQ(probe.firstSound(i), -1) << "input " << i << " should be silent";
-        const std::string problem = probe.verify(i, source, D);
-        EXPECT_TRUE(problem.empty()) << problem;
+    for (int run = 0; run < c.runs; ++run) {
+        SCOPED_TRACE("run " + std::to_string(run));
+        host.clear();
+        LoopProbe probe(host, c.inputs, c.outputs, D + 6000);
+        if (c.outputReady) probe.callOutputReady(d.get());
+        ASSERT_EQ(d.start(), ASE_OK) << d.errorMessage();
+        const bool complete = probe.waitComplete(5000);
+        ASSERT_EQ(d.stop(), ASE_OK) << d.errorMessage();
+        ASSERT_TRUE(complete) << "the stream did not reach position " << probe.frames();
+        if (c.outputReady) {
+            const long long calls = host.switches();
+            EXPECT_EQ(probe.outputReadyFailures(), c.outputReadyAnswer == ASE_OK ? 0 : calls);
+        }
+        for (long i = 0; i < c.inputs; ++i) {
+            long source = c.routing.empty() ? (i < c.outputs ? i : -1)
+                                            : c.routing[static_cast<std::size_t>(i)];
+            // An output the host did not activate plays silence.
+            if (source >= 0 && std::find(outs.begin(), outs.end(), source) == outs.end())
+                source = -1;
+            SCOPED_TRACE("input " + std::to_string(i) + " hears output " + std::to_string(source));
+            EXPECT_GE(probe.delivered(i), probe.frames() * 8 / 10) << "too few positions delivered";
+            if (source >= 0)
+                EXPECT_EQ(probe.firstSound(i), D) << "measured round trip vs getLatencies in+out";
+            else
+                EXPECT_EQ(probe.firstSound(i), -1) << "input " << i << " should be silent";
+            const std::string problem = probe.verify(i, source, D);
+            EXPECT_TRUE(problem.empty()) << problem;
+        }
+        host.setHook(nullptr, nullptr);
     }
 }
 
@@ -165,6 +180,29 @@ TEST(RoundTrip, RoutingMovesThePathAndMinusOneIsSilent) {
     c.bufferSize = 64;
     c.inputDelay = 3;
     ASSERT_NO_FATAL_FAILURE(runLoop("it-rt-route-i16", c));
+}
+
+TEST(RoundTrip, RestartOnTheSameBuffersStartsSilentAndExact) {
+    // Nothing of the previous run may come back in the next one; the delay stays exact.
+    LoopCase c;
+    c.bufferSize = 32;
+    c.inputDelay = 7;
+    c.runs = 3;
+    ASSERT_NO_FATAL_FAILURE(runLoop("it-rt-restart", c));
+}
+
+TEST(RoundTrip, OutputReadyHostsKeepTheRoundTrip) {
+    // outputReady after writing takes the output early; the path and delay are unchanged.
+    LoopCase c;
+    c.bufferSize = 64;
+    c.outputReady = true;
+    ASSERT_NO_FATAL_FAILURE(runLoop("it-rt-outready", c));
+    // With [kit] output_ready = false the driver answers ASE_NotPresent, and a host that
+    // calls it anyway (RtAudio) still gets the same round trip.
+    c.extraConfig = "[kit]\noutput_ready = false\n";
+    c.outputReadyAnswer = ASE_NotPresent;
+    c.type = "Int32LSB";
+    ASSERT_NO_FATAL_FAILURE(runLoop("it-rt-outready-off", c));
 }
 
 TEST(RoundTrip, MoreInputsThanOutputsHearSilenceByDefault) {
