@@ -98,6 +98,11 @@ class KitContext {
     virtual void rateChanged(double rate) noexcept = 0;
     // [any] Latencies changed (buffer size unchanged): kAsioLatenciesChanged.
     virtual void latenciesChanged() noexcept = 0;
+    // [any, not the audio thread] The engine's period changed: getBufferSize reports
+    // `sizes` from now on; the host gets kAsioBufferSizeChange where it takes it, else
+    // kAsioResetRequest; until it re-creates its buffers (some hosts never do) the switch
+    // keeps the size it created, through the kit's FIFO, whose latency is reported.
+    virtual void bufferSizeChanged(const BufferSizes& sizes) noexcept = 0;
     // [control] The thread creator the host supplied (or pthread_create), for engines that
     // accept one (jack_set_thread_creator, PipeWire's thread utils).
     virtual const FoldbackThreadCreator& threadCreator() const noexcept = 0;

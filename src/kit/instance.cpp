@@ -176,10 +176,12 @@ class Instance final : private KitContext {
         return guard("getLatencies", [&]() -> ASIOError {
             requireInit();
             if (!in || !out) fail(ASE_InvalidParameter, "a result pointer is NULL");
-            const long size = prepared_ ? prepared_->core->bufferSize() : caps_.bufferSizes.preferred;
+            const long size = prepared_ ? prepared_->core->bufferSize() : bufferSizes().preferred;
             const Latency l = backend_->latency(size);
-            *in = std::max(0L, l.input + config_.kit().inputLatencyOffset);
-            *out = std::max(0L, l.output + config_.kit().outputLatencyOffset);
+            const long adaptIn = prepared_ ? prepared_->core->adapterInputLatency() : 0;
+            const long adaptOut = prepared_ ? prepared_->core->adapterOutputLatency() : 0;
+            *in = std::max(0L, l.input + adaptIn + config_.kit().inputLatencyOffset);
+            *out = std::max(0L, l.output + adaptOut + config_.kit().outputLatencyOffset);
             return ASE_OK;
         });
     }
@@ -187,7 +189,7 @@ class Instance final : private KitContext {
         return guard("getBufferSize", [&]() -> ASIOError {
             requireInit();
             if (!min || !max || !pref || !gran) fail(ASE_InvalidParameter, "a result pointer is NULL");
-            const auto& b = caps_.bufferSizes;
+            const BufferSizes b = bufferSizes();
             *min = b.min;
             *max = b.max;
             *pref = b.preferred;
@@ -293,9 +295,10 @@ class Instance final : private KitContext {
             const long total = static_cast<long>(caps_.inputs.size() + caps_.outputs.size());
             if (count <= 0 || count > total)
                 fail(ASE_InvalidMode, "{} channels asked for; this device has {} in all", count, total);
-            if (!bufferSizeAllowed(caps_.bufferSizes, size))
+            const BufferSizes sizes = bufferSizes();
+            if (!bufferSizeAllowed(sizes, size))
                 fail(ASE_InvalidMode, "buffer size {} is not allowed; this device accepts {}", size,
-                     describeSizes(caps_.bufferSizes));
+                     describeSizes(sizes));
             StreamSetup setup;
             setup.bufferSize = size;
             setup.rate = rate_;
@@ -316,8 +319,9 @@ class Instance final : private KitContext {
             backend_->prepare(setup);
             try {
                 prepared_.emplace();
-                prepared_->core = std::make_unique<StreamCore>(caps_, backend_->layout(), setup, *cb,
-                                                               config_.kit().outputReady);
+                prepared_->core = std::make_unique<StreamCore>(
+                    caps_, backend_->layout(), setup, *cb, config_.kit().outputReady,
+                    backend_->style() == Style::Engine);
             } catch (...) {
                 prepared_.reset();
                 backend_->unprepare();
@@ -375,11 +379,23 @@ class Instance final : private KitContext {
     void latenciesChanged() noexcept override {
         if (auto* c = core()) c->latenciesChanged();
     }
+    void bufferSizeChanged(const BufferSizes& sizes) noexcept override {
+        {
+            std::lock_guard<std::mutex> lock(capsMutex_);
+            caps_.bufferSizes = sizes;
+        }
+        auto* c = core();
+        if (c && c->bufferSize() != sizes.preferred) c->bufferSizeChanged(sizes.preferred);
+    }
     const FoldbackThreadCreator& threadCreator() const noexcept override { return creator_; }
     const std::string& instanceName() const noexcept override { return name_; }
     const Config& config() const noexcept override { return config_; }
 
     StreamCore* core() noexcept { return prepared_ ? prepared_->core.get() : nullptr; }
+    BufferSizes bufferSizes() const {
+        std::lock_guard<std::mutex> lock(capsMutex_);
+        return caps_.bufferSizes;
+    }
 
     // ---- helpers ----------------------------------------------------------------------
     void requireInit() const {
@@ -426,10 +442,12 @@ class Instance final : private KitContext {
                 if (!opt) fail(ASE_InvalidParameter, "ASIOInternalBufferInfo pointer is NULL");
                 requireInit();
                 auto* info = static_cast<ASIOInternalBufferInfo*>(opt);
-                const long size = prepared_ ? prepared_->core->bufferSize() : caps_.bufferSizes.preferred;
+                const long size = prepared_ ? prepared_->core->bufferSize() : bufferSizes().preferred;
                 const Latency l = backend_->latency(size);
-                info->inputSamples = l.internalInput;
-                info->outputSamples = l.internalOutput;
+                const long adaptIn = prepared_ ? prepared_->core->adapterInputLatency() : 0;
+                const long adaptOut = prepared_ ? prepared_->core->adapterOutputLatency() : 0;
+                info->inputSamples = l.internalInput + adaptIn;
+                info->outputSamples = l.internalOutput + adaptOut;
                 return ASE_SUCCESS;
             }
             case kAsioCanDoIoFormat:
@@ -595,6 +613,7 @@ class Instance final : private KitContext {
     Config config_;
     std::unique_ptr<Backend> backend_;
     Capabilities caps_;
+    mutable std::mutex capsMutex_;  // caps_.bufferSizes: an engine thread may change them
     bool initialized_ = false;
     double rate_ = 0;
     long clockSource_ = 0;

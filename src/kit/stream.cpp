@@ -25,7 +25,7 @@ void freeMemory(std::byte* p) {
 
 StreamCore::StreamCore(const Capabilities& caps, const DeviceLayout& layout,
                        const StreamSetup& setup, const ASIOCallbacks& callbacks,
-                       bool outputReadyEnabled)
+                       bool outputReadyEnabled, bool engineAdapter)
     : hooks_(rtHooks()),
       callbacks_(callbacks),
       outputReadyEnabled_(outputReadyEnabled),
@@ -91,6 +91,24 @@ StreamCore::StreamCore(const Capabilities& caps, const DeviceLayout& layout,
             timeInfoMode_ =
                 callbacks_.asioMessage(kAsioSupportsTimeInfo, 0, nullptr, nullptr) == 1;
     }
+    if (engineAdapter && layout_.asioNative && !layout_.interleaved) {
+        // Sized for any engine period up to kMaxEnginePeriod; allocated here, never on the
+        // audio thread.
+        const std::size_t b = static_cast<std::size_t>(bufferSize_);
+        const std::size_t e = static_cast<std::size_t>(kMaxEnginePeriod);
+        for (auto* r : {&inRing_, &outRing_}) {
+            r->bytes = sampleBytes_;
+            r->channels = r == &inRing_ ? inputs_.size() : outputs_.size();
+            r->capacity = 2 * b + e;
+            r->data.assign(r->channels * r->capacity * r->bytes, std::byte{0});
+        }
+        stage_.assign((inputs_.size() + outputs_.size()) * b * sampleBytes_, std::byte{0});
+        for (std::size_t c = 0; c < inputs_.size(); ++c)
+            stageIn_.push_back(stage_.data() + c * b * sampleBytes_);
+        for (std::size_t c = 0; c < outputs_.size(); ++c)
+            stageOut_.push_back(stage_.data() + (inputs_.size() + c) * b * sampleBytes_);
+        adapterAllocated_ = true;
+    }
     rate_.store(setup.rate, std::memory_order_relaxed);
     time_.timeInfo.speed = 1.0;
     time_.timeCode.speed = 1.0;
@@ -113,6 +131,12 @@ bool StreamCore::active(bool input, long channel) const noexcept {
 }
 
 void StreamCore::arm(double rate) noexcept {
+    adapterActive_ = false;
+    adapterFrames_ = 0;
+    inRing_.clear();
+    outRing_.clear();
+    adapterExtraIn_.store(0, std::memory_order_relaxed);
+    adapterExtraOut_.store(0, std::memory_order_relaxed);
     index_ = 0;
     position_ = 0;
     first_ = true;
@@ -215,10 +239,10 @@ void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
     {
         RtScope scope(hooks_);
         const int i = index_;
-        const bool firstPeriod = first_;
         first_ = false;
-        // The first switch gets silence: the device has recorded nothing yet (spec §9.1).
-        if (!firstPeriod) takeInput(io, i);
+        // The device hands over what it has; a virtual device has silence in its delay
+        // lines at the first switch, as spec §9.1 expects of hardware.
+        takeInput(io, i);
 
         unsigned long changed = 0;
         const double pending = pendingRate_.exchange(0, std::memory_order_acq_rel);
@@ -258,17 +282,114 @@ void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
 
 void StreamCore::processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
                                long framesDelta) noexcept {
-    if (frames != bufferSize_) {
-        // The engine's period changed and the host has not re-created its buffers yet.
-        // The adapting FIFO belongs to the engine drivers' issue; until then: silence out.
-        overload();
+    if (!first_ && framesDelta > (adapterActive_ ? adapterFrames_ : bufferSize_)) {
+        // The engine lost frames (an xrun): the position jumps by whole buffers.
+        const long expected = adapterActive_ ? adapterFrames_ : bufferSize_;
+        const long lost = (framesDelta - expected + bufferSize_ / 2) / bufferSize_;
+        skipPeriods(std::max(1L, lost));
+        if (adapterActive_) adapterReset(adapterFrames_);
+    }
+    if (frames == bufferSize_ && !adapterActive_) {
+        process(io, timeNs);
         return;
     }
-    if (!first_ && framesDelta > bufferSize_) {
-        const long lost = (framesDelta - bufferSize_ + bufferSize_ / 2) / bufferSize_;
-        if (lost > 0) skipPeriods(lost);
+    if (!adapterAllocated_ || frames <= 0 || frames > kMaxEnginePeriod) {
+        // Nothing sensible to give the host: the engine hears silence, the host an overload.
+        overload();
+        if (io.out)
+            for (std::size_t c = 0; c < outputs_.size(); ++c)
+                if (io.out[c]) std::memset(io.out[c], 0, static_cast<std::size_t>(frames) * sampleBytes_);
+        return;
     }
-    process(io, timeNs);
+    if (frames == bufferSize_ && outRing_.level == 0 && inRing_.level == 0) {
+        // Back at the host's size with nothing buffered: leave the adapter.
+        adapterActive_ = false;
+        adapterExtraIn_.store(0, std::memory_order_relaxed);
+        adapterExtraOut_.store(0, std::memory_order_relaxed);
+        latenciesChanged();
+        process(io, timeNs);
+        return;
+    }
+    if (!adapterActive_ || frames != adapterFrames_) {
+        adapterReset(frames);
+        latenciesChanged();
+    }
+    adapterRun(io, frames, timeNs);
+}
+
+static long gcd(long a, long b) {
+    while (b) {
+        const long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+void StreamCore::adapterReset(long engineFrames) noexcept {
+    adapterActive_ = true;
+    adapterFrames_ = engineFrames;
+    inRing_.clear();
+    outRing_.clear();
+    // Output pre-fill: the least that never lets the engine's pull run dry, B - gcd(B, E)
+    // frames (docs/timing.md). The input side waits for B frames: the same amount, so the
+    // round trip grows by B - gcd(B, E) and is reported on the input side.
+    const long prefill = bufferSize_ - gcd(bufferSize_, engineFrames);
+    outRing_.push(nullptr, static_cast<std::size_t>(prefill));
+    adapterExtraIn_.store(prefill, std::memory_order_relaxed);
+    adapterExtraOut_.store(0, std::memory_order_relaxed);
+}
+
+void StreamCore::adapterRun(const DeviceIo& io, long frames, std::int64_t timeNs) noexcept {
+    const auto n = static_cast<std::size_t>(frames);
+    const auto b = static_cast<std::size_t>(bufferSize_);
+    if (inRing_.level == 0) adapterTimeNs_ = timeNs;
+    inRing_.push(io.in, n);
+    const double rate = rate_.load(std::memory_order_relaxed);
+    while (inRing_.level >= b) {
+        inRing_.pop(stageIn_.data(), b);
+        const DeviceIo staged{stageIn_.data(), stageOut_.data()};
+        process(staged, adapterTimeNs_);
+        outRing_.push(stageOut_.data(), b);
+        adapterTimeNs_ += static_cast<std::int64_t>(static_cast<double>(bufferSize_) * 1e9 / rate);
+    }
+    if (outRing_.level < n) {
+        overload();  // cannot happen with the pre-fill; guard anyway
+        outRing_.push(nullptr, n - outRing_.level);
+    }
+    outRing_.pop(io.out, n);
+}
+
+void StreamCore::Ring::push(const void* const* src, std::size_t frames) noexcept {
+    std::size_t write = (read + level) % capacity;
+    std::size_t done = 0;
+    while (done < frames) {
+        const std::size_t chunk = std::min(frames - done, capacity - write);
+        for (std::size_t c = 0; c < channels; ++c) {
+            std::byte* dst = channel(c) + write * bytes;
+            if (src && src[c])
+                std::memcpy(dst, static_cast<const std::byte*>(src[c]) + done * bytes, chunk * bytes);
+            else
+                std::memset(dst, 0, chunk * bytes);
+        }
+        done += chunk;
+        write = (write + chunk) % capacity;
+    }
+    level += frames;
+}
+
+void StreamCore::Ring::pop(void* const* dst, std::size_t frames) noexcept {
+    std::size_t done = 0;
+    while (done < frames) {
+        const std::size_t chunk = std::min(frames - done, capacity - read);
+        for (std::size_t c = 0; c < channels; ++c)
+            if (dst && dst[c])
+                std::memcpy(static_cast<std::byte*>(dst[c]) + done * bytes, channel(c) + read * bytes,
+                            chunk * bytes);
+        done += chunk;
+        read = (read + chunk) % capacity;
+    }
+    level -= frames;
 }
 
 void StreamCore::skipPeriods(long periods) noexcept {
@@ -303,6 +424,12 @@ void StreamCore::rateChanged(double rate) noexcept {
 }
 
 void StreamCore::latenciesChanged() noexcept { send(kAsioLatenciesChanged); }
+
+void StreamCore::bufferSizeChanged(long frames) noexcept {
+    // kAsioBufferSizeChange where the host takes it (1 = it re-creates its buffers), else a
+    // reset request; meanwhile the adapter keeps the switch at the created size.
+    if (send(kAsioBufferSizeChange, frames) != 1) resetRequest();
+}
 
 bool StreamCore::outputReadyFromHost() noexcept {
     // Honoured only from inside the switch, on the thread that runs it: a host calling

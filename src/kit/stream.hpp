@@ -26,8 +26,10 @@ class StreamCore {
   public:
     // [control] Allocates and zeroes every half, plans the conversions, copies the
     // callbacks and negotiates the message set with the host. Throws kit::Error.
+    // engineAdapter: allocate the FIFO adapter that lets an engine-driven backend
+    // (Style::Engine) change its period under a host that keeps its buffer size.
     StreamCore(const Capabilities& caps, const DeviceLayout& layout, const StreamSetup& setup,
-               const ASIOCallbacks& callbacks, bool outputReadyEnabled);
+               const ASIOCallbacks& callbacks, bool outputReadyEnabled, bool engineAdapter = false);
     ~StreamCore();
     StreamCore(const StreamCore&) = delete;
     StreamCore& operator=(const StreamCore&) = delete;
@@ -48,8 +50,15 @@ class StreamCore {
     // [rt] One period. timeNs: CLOCK_MONOTONIC ns of the period's first frame.
     void process(const DeviceIo& io, std::int64_t timeNs) noexcept;
     // [rt] Engine style: frames and the engine counter's delta decide loss and jumps.
+    // When frames differs from the host's buffer size (the engine's period changed and the
+    // host has not re-created its buffers, or never will), the switch keeps its size:
+    // input and output go through FIFOs and the added latency is reported.
     void processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
                        long framesDelta) noexcept;
+    // Latency the FIFO adapter adds now (0 when the engine runs at the host's size).
+    long adapterInputLatency() const noexcept { return adapterExtraIn_.load(std::memory_order_relaxed); }
+    long adapterOutputLatency() const noexcept { return adapterExtraOut_.load(std::memory_order_relaxed); }
+    static constexpr long kMaxEnginePeriod = 8192;
     // [rt] `periods` whole periods were never delivered: the position jumps over them,
     // kAsioOverload and kAsioResyncRequest go to the host.
     void skipPeriods(long periods) noexcept;
@@ -61,6 +70,7 @@ class StreamCore {
     void resetRequest() noexcept;
     void rateChanged(double rate) noexcept;
     void latenciesChanged() noexcept;
+    void bufferSizeChanged(long frames) noexcept;
     // [rt, inside the switch] outputReady(): take output half i now.
     bool outputReadyFromHost() noexcept;
     // [any] The current block's position and time; false when not running.
@@ -77,6 +87,27 @@ class StreamCore {
     void takeInput(const DeviceIo& io, int index) noexcept;
     void takeOutput(int index) noexcept;
     void latch(std::int64_t position, std::int64_t timeNs) noexcept;
+    void adapterReset(long engineFrames) noexcept;
+    void adapterRun(const DeviceIo& io, long frames, std::int64_t timeNs) noexcept;
+
+    // FIFO adapter (engine period != buffer size). Rings hold every device channel.
+    struct Ring {
+        std::vector<std::byte> data;
+        std::size_t capacity = 0, read = 0, level = 0;  // frames
+        std::size_t channels = 0, bytes = 0;            // per sample
+        std::byte* channel(std::size_t c) noexcept { return data.data() + c * capacity * bytes; }
+        void clear() noexcept { read = level = 0; }
+        void push(const void* const* src, std::size_t frames) noexcept;  // src[c] null = silence
+        void pop(void* const* dst, std::size_t frames) noexcept;         // dst[c] null = drop
+    };
+    bool adapterAllocated_ = false;
+    bool adapterActive_ = false;
+    long adapterFrames_ = 0;
+    Ring inRing_, outRing_;
+    std::vector<std::byte> stage_;
+    std::vector<void*> stageIn_, stageOut_;
+    std::int64_t adapterTimeNs_ = 0;
+    std::atomic<long> adapterExtraIn_{0}, adapterExtraOut_{0};
 
     const RtHooks& hooks_;
     ASIOCallbacks callbacks_{};
