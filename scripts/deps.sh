@@ -9,7 +9,7 @@ packages=(
   libasound2-dev libasound2-plugins
   libjack-jackd2-dev jackd2
   libpipewire-0.3-dev libspa-0.2-dev libspa-0.2-modules pipewire pipewire-bin pipewire-jack wireplumber dbus
-  portaudio19-dev librtaudio-dev rt-tests
+  portaudio19-dev librtaudio-dev rt-tests libcairo2-dev
 )
 missing=()
 for p in "${packages[@]}"; do
