@@ -138,7 +138,7 @@ TEST(Faults, LatePeriodBeyondTheCatchUpLimitSkipsAndResyncs) {
 
 TEST(Faults, DropFramesJumpsThePositionByWholeBuffersWithAResync) {
     // No catch-up limit here: the only skip is the injected one.
-    const std::string name = addInstance("it-fault-drop", "[kit]\nmax_late_periods = 1024\n");
+    const std::string name = addInstance("it-fault-drop", kCatchUpAll);
     Host host;
     Driver d;
     ASSERT_NO_FATAL_FAILURE(startStream(d, host, name, 64));
@@ -328,7 +328,7 @@ TEST(Faults, DISABLED_RateChangeKeepsTimeStampsContinuous) {
     // systemTime is the time of the block's first frame before the change; it must stay so
     // after it: the step across the change is one old period, and the stamps keep their
     // distance to the wall clock.
-    const std::string name = addInstance("it-fault-rate-time", "[kit]\nmax_late_periods = 1024\n");
+    const std::string name = addInstance("it-fault-rate-time", kCatchUpAll);
     Host host;
     Driver d;
     ASSERT_NO_FATAL_FAILURE(startStream(d, host, name, 256));

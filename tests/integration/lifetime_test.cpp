@@ -98,7 +98,7 @@ TEST(Lifetime, ReleaseWhileRunningReturnsPromptlyAndSilencesCallbacks) {
 }
 
 TEST(Lifetime, DisposeBuffersWhileRunningStopsFirst) {
-    const std::string name = addInstance("it-life-dispose");
+    const std::string name = addInstance("it-life-dispose", kCatchUpAll);
     Host host;
     Driver d;
     ASSERT_NO_FATAL_FAILURE(open(d, name));
@@ -129,7 +129,7 @@ TEST(Lifetime, DisposeBuffersWhileRunningStopsFirst) {
 }
 
 TEST(Lifetime, FiftyCreateStartStopDisposeCycles) {
-    const std::string name = addInstance("it-life-cycles");
+    const std::string name = addInstance("it-life-cycles", kCatchUpAll);
     Host host;
     Driver d;
     ASSERT_NO_FATAL_FAILURE(open(d, name));
@@ -207,7 +207,8 @@ TEST(Lifetime, TwoInstancesStreamAtOnceIndependently) {
         const auto& l = recs->back();
         const double measured = static_cast<double>(l.position - f.position) * 1e9 /
                                 static_cast<double>(l.systemTime - f.systemTime);
-        EXPECT_NEAR(measured, rate, rate * 0.001);
+        // One second only, two streams on two shared cores: 1 %.
+        EXPECT_NEAR(measured, rate, rate * 0.01);
     }
 }
 

@@ -147,6 +147,14 @@ std::int64_t LoopProbe::firstSound(long input) const {
     return -1;
 }
 
+std::int64_t LoopProbe::measuredDelay(long input) const {
+    const std::int64_t q = firstSound(input);
+    if (q < 0) return -1;
+    const std::int32_t code = captured_[static_cast<std::size_t>(input * frames_ + q)];
+    const std::int64_t from = (code - 1) >> 3;  // output position mod 2048
+    return ((q - from) % 2048 + 2048) % 2048;
+}
+
 std::int64_t LoopProbe::delivered(long input) const {
     std::int64_t n = 0;
     for (std::int64_t q = 0; q < frames_; ++q)

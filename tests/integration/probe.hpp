@@ -37,6 +37,9 @@ class LoopProbe {
 
     // First input position with a non-silent sample, or -1.
     std::int64_t firstSound(long input) const;
+    // The delay measured at that first sound: its position minus the output position its
+    // code names (codes repeat every 2048 frames: delays must be shorter). -1 if silent.
+    std::int64_t measuredDelay(long input) const;
     // Input positions the host received (not skipped).
     std::int64_t delivered(long input) const;
     // Checks that input `input` carries output `source` (or silence for -1) exactly

@@ -115,11 +115,14 @@ void runLoop(const std::string& name, const LoopCase& c) {
             if (source >= 0 && std::find(outs.begin(), outs.end(), source) == outs.end())
                 source = -1;
             SCOPED_TRACE("input " + std::to_string(i) + " hears output " + std::to_string(source));
-            EXPECT_GE(probe.delivered(i), probe.frames() * 8 / 10) << "too few positions delivered";
-            if (source >= 0)
-                EXPECT_EQ(probe.firstSound(i), D) << "measured round trip vs getLatencies in+out";
-            else
+            // Positions skipped after a late wake-up (routine without real-time
+            // scheduling) are not checked; most must have been.
+            EXPECT_GE(probe.delivered(i), probe.frames() / 2) << "too few positions delivered";
+            if (source >= 0) {
+                EXPECT_EQ(probe.measuredDelay(i), D) << "measured round trip vs getLatencies";
+            } else {
                 EXPECT_EQ(probe.firstSound(i), -1) << "input " << i << " should be silent";
+            }
             const std::string problem = probe.verify(i, source, D);
             EXPECT_TRUE(problem.empty()) << problem;
         }
