@@ -419,6 +419,8 @@ void Suite::mutatingCells(State s) {
             skipCell(18, unreach(i));
         } else {
             Slot* slot = i.slot();
+            // Late calls are counted only once the call returned: count from here.
+            const long long before = slot != nullptr ? slot->lateCalls() : 0;
             auto r = i.disposeBuffers();
             if (!r) {
                 record(cellId(18, s), cellTitle(18, s), cellSpec(18, s), false,
@@ -426,7 +428,6 @@ void Suite::mutatingCells(State s) {
             } else {
                 std::string extra;
                 if (s == State::R && slot != nullptr) {
-                    long long before = slot->lateCalls();
                     sleepSeconds(watchSeconds());
                     long long late = slot->lateCalls() - before;
                     if (late > 0) extra = std::to_string(late) + " callbacks after it returned";
@@ -474,6 +475,8 @@ void Suite::mutatingCells(State s) {
             skipCell(20, unreach(i));
         } else {
             Slot* slot = i.slot();
+            // Late calls are counted only once the call returned: count from here.
+            const long long before = slot != nullptr ? slot->lateCalls() : 0;
             auto r = i.stop();
             if (!r) {
                 record(cellId(20, s), cellTitle(20, s), cellSpec(20, s), false,
@@ -481,7 +484,6 @@ void Suite::mutatingCells(State s) {
             } else {
                 std::string extra;
                 if (s == State::R && slot != nullptr) {
-                    long long before = slot->lateCalls();
                     sleepSeconds(watchSeconds());
                     long long late = slot->lateCalls() - before;
                     if (late > 0) extra = std::to_string(late) + " callbacks after it returned";
@@ -498,6 +500,8 @@ void Suite::mutatingCells(State s) {
             skipCell(25, unreach(i));
         } else {
             Slot* slot = i.slot();
+            // Late calls are counted only once the call returned: count from here.
+            const long long before = slot != nullptr ? slot->lateCalls() : 0;
             auto r = i.release();
             if (!r) {
                 record(cellId(25, s), cellTitle(25, s), true, false, "did not return within 5 s");
@@ -506,7 +510,6 @@ void Suite::mutatingCells(State s) {
                 if (*r != 0)
                     why = "returned reference count " + std::to_string(*r) + ", expected 0";
                 if (slot != nullptr && s >= State::P) {
-                    long long before = slot->lateCalls();
                     sleepSeconds(watchSeconds());
                     long long late = slot->lateCalls() - before;
                     if (late > 0)

@@ -104,6 +104,7 @@ void Suite::streaming() {
             if (res.countersOk) res.counters = c;
             i.rebase();
         };
+        const long long lateBefore = res.slot->lateCalls();
         if (spec.releaseWhileRunning) {
             readCounters();
             auto r = i.release();
@@ -112,9 +113,8 @@ void Suite::streaming() {
             res.endCode = i.stop();
         }
         if (res.endCode) {
-            long long before = res.slot->lateCalls();
             sleepSeconds(watchSeconds());
-            res.lateAfterEnd = res.slot->lateCalls() - before;
+            res.lateAfterEnd = res.slot->lateCalls() - lateBefore;
             if (!spec.releaseWhileRunning) readCounters();
         }
         res.events = res.slot->events();

@@ -231,14 +231,22 @@ bool Instance::waitSwitches(long long count, double seconds) {
     return slot_ != nullptr;
 }
 
+// The slot is marked on the calling thread right as the call returns: a callback that
+// comes even a moment later counts as late.
 std::optional<long> Instance::stop() {
     FoldbackDriver* d = drv_;
-    auto r = timedCall([d] { return d->lpVtbl->stop(d); }, suite_.callTimeout());
+    Slot* slot = slot_;
+    auto r = timedCall(
+        [d, slot] {
+            long code = d->lpVtbl->stop(d);
+            if (code == ASE_OK && slot != nullptr) slot->markStopped();
+            return code;
+        },
+        suite_.callTimeout());
     if (!r) {
         hung_ = true;
         return r;
     }
-    if (slot_ != nullptr) slot_->markStopped();
     observe("stop", *r != ASE_OK);
     if (*r == ASE_OK && state_ == State::R) state_ = State::P;
     return r;
@@ -246,12 +254,18 @@ std::optional<long> Instance::stop() {
 
 std::optional<long> Instance::disposeBuffers() {
     FoldbackDriver* d = drv_;
-    auto r = timedCall([d] { return d->lpVtbl->disposeBuffers(d); }, suite_.callTimeout());
+    Slot* slot = slot_;
+    auto r = timedCall(
+        [d, slot] {
+            long code = d->lpVtbl->disposeBuffers(d);
+            if (code == ASE_OK && slot != nullptr) slot->markClosed();
+            return code;
+        },
+        suite_.callTimeout());
     if (!r) {
         hung_ = true;
         return r;
     }
-    if (*r == ASE_OK && slot_ != nullptr) slot_->markClosed();
     observe("disposeBuffers", *r != ASE_OK);
     if (*r == ASE_OK && state_ >= State::P) state_ = State::I;
     return r;
@@ -259,13 +273,19 @@ std::optional<long> Instance::disposeBuffers() {
 
 std::optional<unsigned long> Instance::release() {
     FoldbackDriver* d = drv_;
-    auto r = timedCall([d] { return long(d->lpVtbl->release(d)); }, suite_.callTimeout());
+    Slot* slot = slot_;
+    auto r = timedCall(
+        [d, slot] {
+            long count = long(d->lpVtbl->release(d));
+            if (slot != nullptr) slot->markClosed();
+            return count;
+        },
+        suite_.callTimeout());
     if (!r) {
         hung_ = true;
         return std::nullopt;
     }
     released_ = true;
-    if (slot_ != nullptr) slot_->markClosed();
     return static_cast<unsigned long>(*r);
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include "samples.hpp"
@@ -86,7 +87,8 @@ void Slot::arm(SlotSetup setup) {
     infos_.clear();
     types_.clear();
     events_.assign(setup_.eventCapacity, SwitchEvent{});
-    nEvents_.store(0);
+    reserved_.store(0);
+    published_.store(0);
     switchCalls_.store(0);
     timeInfoCalls_.store(0);
     late_.store(0);
@@ -118,12 +120,12 @@ long long Slot::messages(long selector) const {
 }
 
 std::vector<SwitchEvent> Slot::events() const {
-    std::size_t n = std::min(nEvents_.load(std::memory_order_acquire), events_.size());
+    std::size_t n = std::min(published_.load(std::memory_order_acquire), events_.size());
     return {events_.begin(), events_.begin() + long(n)};
 }
 
 long long Slot::droppedEvents() const {
-    std::size_t n = nEvents_.load();
+    std::size_t n = reserved_.load();
     return n > events_.size() ? static_cast<long long>(n - events_.size()) : 0;
 }
 
@@ -173,8 +175,15 @@ void Slot::onSwitch(long index, ASIOTime* time, bool timeInfo) {
     if (setup_.callOutputReady && setup_.driver != nullptr) {
         setup_.driver->lpVtbl->outputReady(setup_.driver);
     }
-    std::size_t slot = nEvents_.fetch_add(1, std::memory_order_acq_rel);
-    if (slot < events_.size()) events_[slot] = e;
+    // Readers (the control thread, while the stream runs) see only whole events. One
+    // callback at a time is the rule; a driver that overlaps them waits here for its turn.
+    std::size_t k = reserved_.fetch_add(1, std::memory_order_acq_rel);
+    if (k < events_.size()) events_[k] = e;
+    for (std::size_t expected = k; !published_.compare_exchange_weak(
+             expected, k + 1, std::memory_order_release, std::memory_order_relaxed);
+         expected = k) {
+        std::this_thread::yield();
+    }
 }
 
 void Slot::process(long index, long long position) {

@@ -122,7 +122,8 @@ class Slot {
     std::vector<ASIOBufferInfo> infos_;
     std::vector<ASIOSampleType> types_;
     std::vector<SwitchEvent> events_;
-    std::atomic<std::size_t> nEvents_{0};
+    std::atomic<std::size_t> reserved_{0};   // events claimed by callbacks
+    std::atomic<std::size_t> published_{0};  // events completely written, in order
     std::atomic<long long> switchCalls_{0}, timeInfoCalls_{0}, late_{0}, rateChanges_{0};
     std::array<std::atomic<long long>, kMessageKinds> msgCount_{};
     std::array<std::atomic<long long>, kMessageKinds> msgControl_{};
