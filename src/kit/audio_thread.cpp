@@ -53,7 +53,8 @@ RtStatus AudioThread::start() {
     } else {
         status.warning = fmt::format(
             "real-time scheduling refused (SCHED_FIFO {}: {}); audio may drop out under load. "
-            "Allow rtprio for your user (limits.conf or rtkit); `foldback doctor` shows how",
+            "Allow it: join the audio group and give it `@audio - rtprio 95` in "
+            "/etc/security/limits.d/audio.conf, then log in again",
             settings_.rtPriority, std::strerror(sched));
     }
     return status;

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "kit/audio_thread.hpp"
+#include "kit/config_watch.hpp"
 #include "kit/error.hpp"
 #include "kit/stream.hpp"
 #include "registry/registry.hpp"
@@ -58,6 +59,7 @@ class Instance final : private KitContext {
         copyText(error_, sizeof error_, "no error");
     }
     ~Instance() override {
+        watch_.reset();
         running_.reset();
         prepared_.reset();
         if (initialized_) {
@@ -129,6 +131,7 @@ class Instance final : private KitContext {
             backend_ = std::move(backend);
             rate_ = caps_.rate;
             initialized_ = true;
+            watchConfig();
             return ASE_OK;
         });
         return r == ASE_OK ? ASIOTrue : ASIOFalse;
@@ -398,6 +401,21 @@ class Instance final : private KitContext {
     }
 
     // ---- helpers ----------------------------------------------------------------------
+    void watchConfig() {
+        std::vector<std::filesystem::path> dirs;
+        if (auto entry = registry::find(name_)) dirs.push_back(entry->dir);
+        for (const auto& root : registry::roots())
+            if (root.kind == registry::RootKind::User) {
+                std::error_code ec;
+                if (std::filesystem::is_directory(root.path / name_, ec)) dirs.push_back(root.path / name_);
+            }
+        // Settings are read once per instance; a change reaches a running stream as a reset
+        // request, never as a hot swap (DESIGN.md §4).
+        watch_ = std::make_unique<ConfigWatch>(dirs, [this] {
+            std::lock_guard<std::mutex> lock(liveMutex_);
+            if (StreamCore* live = live_.load(std::memory_order_acquire)) live->resetRequest();
+        });
+    }
     void requireInit() const {
         if (!initialized_) fail(ASE_NotPresent, "not initialized: call init first");
     }
@@ -575,7 +593,7 @@ class Instance final : private KitContext {
                                                            in.rate_, in.creator_);
                     in.rtStatus_ = thread->start();
                     if (!in.rtStatus_.warning.empty() && in.rtStatus_.warning != in.warned_) {
-                        // Visible once per instance and cause; `foldback doctor` explains.
+                        // Visible once per instance and cause, on the host's stderr.
                         std::fprintf(stderr, "foldback: %s: %s\n", in.name_.c_str(),
                                      in.rtStatus_.warning.c_str());
                         in.warned_ = in.rtStatus_.warning;
@@ -590,7 +608,10 @@ class Instance final : private KitContext {
             }
         }
         ~Running() {
-            owner.live_.store(nullptr, std::memory_order_release);
+            {
+                std::lock_guard<std::mutex> lock(owner.liveMutex_);  // the config watcher
+                owner.live_.store(nullptr, std::memory_order_release);
+            }
             auto& core = *owner.prepared_->core;
             if (thread) thread->stop();
             owner.backend_->stop();
@@ -623,6 +644,8 @@ class Instance final : private KitContext {
     std::optional<Prepared> prepared_;
     std::optional<Running> running_;
     std::atomic<StreamCore*> live_{nullptr};  // the running stream, for [any] entries
+    std::mutex liveMutex_;                     // control and watcher threads only, never audio
+    std::unique_ptr<ConfigWatch> watch_;        // declared last: stops first
 };
 
 // ---- the C vtable -------------------------------------------------------------------------
