@@ -180,6 +180,40 @@ TEST(ConformanceFixture, WrongLoopMapFailsTheRoundTrip) {
     EXPECT_EQ(ids(r, "FAIL"), (std::set<std::string>{"T6.o0.i1", "T6.o9.i0", "T6.stable"}));
 }
 
+TEST(ConformanceFixture, ChosenBufferSize) {
+    ASSERT_NE(fixtureEntry(), nullptr);
+    fc::Options o = fixtureOptions();
+    o.bufferSize = 64;
+    fc::Report r = runFixture("", "float32", o);
+    SCOPED_TRACE(text(r));
+    EXPECT_TRUE(r.passed());
+    EXPECT_EQ(ids(r, "WARN"), std::set<std::string>{});
+    EXPECT_EQ(r.bufferSize, 64);
+    EXPECT_EQ(r.reportedRoundTrip, 2 * 64 + 8);
+    EXPECT_EQ(r.measuredRoundTrip, r.reportedRoundTrip);
+}
+
+TEST(ConformanceFixture, NoInstanceIsASetupFailureNotACrash) {
+    fc::Options o = fixtureOptions();
+    o.instantiate = [] { return static_cast<FoldbackDriver*>(nullptr); };
+    std::ostringstream log;
+    fc::Report r = fc::run(o, log);
+    EXPECT_FALSE(r.passed());
+    EXPECT_EQ(ids(r, "FAIL"), std::set<std::string>{"setup"});
+}
+
+TEST(ConformanceFixture, UnknownInstanceNameIsASetupFailure) {
+    ASSERT_NE(fixtureEntry(), nullptr);
+    fc::Options o = fixtureOptions();
+    o.instanceName = "not-registered";  // the fixture only knows names starting with "fixture"
+    std::ostringstream log;
+    fc::Report r = fc::run(o, log);
+    EXPECT_FALSE(r.passed());
+    ASSERT_EQ(ids(r, "FAIL"), std::set<std::string>{"setup"});
+    EXPECT_NE(r.checks.front().detail.find("ASE_NotPresent"), std::string::npos)
+        << r.checks.front().detail;
+}
+
 // ---- planted faults ------------------------------------------------------------------
 
 struct Planted {
