@@ -2,6 +2,8 @@
 // per process (a function-local static: thread-safe, first use happens when buffers are
 // created on a control thread); a selector returns a plain function pointer, so the audio
 // thread pays one indirect call per channel and period, never a decision per sample.
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -11,9 +13,45 @@
 
 namespace foldback::convert {
 
+namespace detail {
+std::atomic<std::size_t> gStreamBytes{std::size_t{8} << 20};
+}
+
 namespace {
 
 using detail::Tier;
+
+// The largest cache cpu0 reports, as sysfs has it (it knows what a virtual machine really
+// gets, which CPUID may not); 0 if unknown.
+std::size_t lastLevelCacheBytes() noexcept {
+    std::size_t best = 0;
+    for (int i = 0; i < 16; ++i) {
+        char path[96];
+        std::snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        std::FILE* f = std::fopen(path, "r");
+        if (f == nullptr) continue;
+        unsigned long long v = 0;
+        char unit = 0;
+        if (std::fscanf(f, "%llu%c", &v, &unit) >= 1) {
+            if (unit == 'K') v <<= 10;
+            if (unit == 'M') v <<= 20;
+            if (v > best) best = static_cast<std::size_t>(v);
+        }
+        std::fclose(f);
+    }
+    return best;
+}
+
+// Once, before the first kernel is handed out: calls whose output is a quarter of the
+// last-level cache or more bypass the cache (simd_loops.hpp, streaming stores).
+void measureCaches() noexcept {
+    static const bool once = [] {
+        const std::size_t llc = lastLevelCacheBytes();
+        if (llc >= (std::size_t{1} << 20)) detail::gStreamBytes.store(llc / 4);
+        return true;
+    }();
+    (void)once;
+}
 
 const Tier* tierOf(Isa isa) noexcept {
     switch (isa) {
@@ -24,6 +62,8 @@ const Tier* tierOf(Isa isa) noexcept {
             return &detail::kSse2Tier;
         case Isa::Avx2:
             return &detail::kAvx2Tier;
+        case Isa::Avx512:
+            return &detail::kAvx512Tier;
 #else
         default:
             return nullptr;
@@ -33,19 +73,28 @@ const Tier* tierOf(Isa isa) noexcept {
 }
 
 Isa lower(Isa isa) noexcept {
-    return isa == Isa::Avx2 ? Isa::Sse2 : Isa::Scalar;
+    switch (isa) {
+        case Isa::Avx512:
+            return Isa::Avx2;
+        case Isa::Avx2:
+            return Isa::Sse2;
+        default:
+            return Isa::Scalar;
+    }
 }
 
 Isa chooseIsa() noexcept {
     Isa best = Isa::Scalar;
-    if (isaSupported(Isa::Avx2)) {
+    if (isaSupported(Isa::Avx512)) {
+        best = Isa::Avx512;
+    } else if (isaSupported(Isa::Avx2)) {
         best = Isa::Avx2;
     } else if (isaSupported(Isa::Sse2)) {
         best = Isa::Sse2;
     }
     if (const char* env = std::getenv("FOLDBACK_CONVERT_ISA")) {
         const std::string_view want{env};
-        for (Isa isa : {Isa::Scalar, Isa::Sse2, Isa::Avx2}) {
+        for (Isa isa : {Isa::Scalar, Isa::Sse2, Isa::Avx2, Isa::Avx512}) {
             if (want == isaName(isa) && isaSupported(isa) &&
                 static_cast<int>(isa) <= static_cast<int>(best)) {
                 best = isa;
@@ -58,6 +107,7 @@ Isa chooseIsa() noexcept {
 // Walks down the tiers until one has a kernel for the pair.
 template <class Fn, class Pick>
 Fn pick(Isa isa, Pick&& get) noexcept {
+    measureCaches();
     if (!isaSupported(isa)) return nullptr;
     for (;;) {
         if (const Tier* tier = tierOf(isa)) {
@@ -175,6 +225,13 @@ bool isaSupported(Isa isa) noexcept {
             static const bool avx2 = __builtin_cpu_supports("avx2");
             return avx2;
         }
+        case Isa::Avx512: {
+            static const bool avx512 =
+                __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
+                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi");
+            return avx512;
+        }
 #else
         default:
             return false;
@@ -196,12 +253,24 @@ std::string_view isaName(Isa isa) noexcept {
             return "sse2";
         case Isa::Avx2:
             return "avx2";
+        case Isa::Avx512:
+            return "avx512";
     }
     return "unknown";
 }
 
 std::string_view isaName() noexcept {
     return isaName(activeIsa());
+}
+
+std::size_t streamingThreshold() noexcept {
+    measureCaches();
+    return detail::gStreamBytes.load(std::memory_order_relaxed);
+}
+
+void setStreamingThreshold(std::size_t bytes) noexcept {
+    measureCaches();
+    detail::gStreamBytes.store(bytes, std::memory_order_relaxed);
 }
 
 ToFloatFn toFloat(ASIOSampleType type, Isa isa) noexcept {

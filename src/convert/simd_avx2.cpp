@@ -10,6 +10,6 @@
 
 namespace foldback::convert::detail {
 
-const Tier kAvx2Tier = VectorTier<X256, X128, X256d, X128d>::kTier;
+const Tier kAvx2Tier = VectorTier<Widths<X256, X128>, Widths<X256d, X128d>>::kTier;
 
 }  // namespace foldback::convert::detail

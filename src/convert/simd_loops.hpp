@@ -1,9 +1,9 @@
 // src/convert/simd_loops.hpp: internal. The kernel loops, written once for any vector
 // width. A "width" V (simd_x86.hpp) supplies a vector type F of kLanes lanes, an in-register
 // kLanes x kLanes transpose, stereo zip/unzip, and per-format codecs. Every kernel takes a
-// wide width W and a narrow one N (half of W, or W itself): W does the bulk, N the channel
-// and frame remainders W cannot, and one-sample scalar code (formats.hpp) the rest, so
-// every tail is exact and nothing is read or written outside the caller's samples.
+// list of widths, widest first: the widest does the bulk, narrower ones the channel and
+// frame remainders, and one-sample scalar code (formats.hpp) the rest, so every tail is
+// exact and nothing is read or written outside the caller's samples.
 //
 // Deinterleave, for C channels: blocks of W::kLanes frames x W::kLanes channels are loaded
 // as rows (one frame each, contiguous in the device buffer), decoded to floats, transposed
@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "convert/formats.hpp"
+#include "convert/simd_x86.hpp"
 #include "convert/tiers.hpp"
 
 namespace foldback::convert::detail {
@@ -31,14 +32,14 @@ inline constexpr std::size_t kBytesOf = static_cast<std::size_t>(typeInfo(T).byt
 template <class V, ASIOSampleType From, ASIOSampleType To>
 struct IO {
     using F = typename V::F;
-    static F load(const std::uint8_t* p) noexcept {
+    FOLDBACK_SIMD_INLINE static F load(const std::uint8_t* p) noexcept {
         if constexpr (From == To) {
             return V::template Codec<From>::loadRaw(p);
         } else {
             return V::template Codec<From>::load(p);
         }
     }
-    static void store(std::uint8_t* p, F x) noexcept {
+    FOLDBACK_SIMD_INLINE static void store(std::uint8_t* p, F x) noexcept {
         if constexpr (From == To) {
             V::template Codec<To>::storeRaw(p, x);
         } else {
@@ -47,54 +48,140 @@ struct IO {
     }
 };
 
-template <class W, class N, ASIOSampleType From, ASIOSampleType To>
-void runContiguous(const std::uint8_t* s, std::uint8_t* d, std::size_t n) noexcept {
-    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
-    if constexpr (From == To) {
-        std::memcpy(d, s, n * bi);
-    } else {
-        using I = IO<W, From, To>;
-        constexpr std::size_t L = W::kLanes;
-        std::size_t i = 0;
+// A list of vector widths, widest first; each kernel runs the widest that fits and hands
+// what is left to the next, then to one-sample code.
+template <class... Vs>
+struct Widths {};
+
+template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
+inline std::size_t contiguousVectors(const std::uint8_t* s, std::uint8_t* d, std::size_t i,
+                                     std::size_t n) noexcept {
+    using I = IO<V, From, To>;
+    constexpr std::size_t L = V::kLanes, bi = kBytesOf<From>, bo = kBytesOf<To>;
+    if constexpr (sizeof...(Rest) > 0) {
         for (; i + 2 * L <= n; i += 2 * L) {
             const auto a = I::load(s + i * bi);
             const auto b = I::load(s + (i + L) * bi);
             I::store(d + i * bo, a);
             I::store(d + (i + L) * bo, b);
         }
-        for (; i + L <= n; i += L) I::store(d + i * bo, I::load(s + i * bi));
-        if constexpr (N::kLanes < L) {
-            using J = IO<N, From, To>;
-            for (; i + N::kLanes <= n; i += N::kLanes) J::store(d + i * bo, J::load(s + i * bi));
-        }
-        for (; i < n; ++i) convertSample<From, To>(s + i * bi, d + i * bo);
+    }
+    for (; i + L <= n; i += L) I::store(d + i * bo, I::load(s + i * bi));
+    if constexpr (sizeof...(Rest) > 0) i = contiguousVectors<From, To, Rest...>(s, d, i, n);
+    return i;
+}
+
+// ---- streaming stores --------------------------------------------------------------------
+// A call whose output is larger than a good part of the last-level cache (streamBytes(),
+// set by the dispatcher) cannot leave it in cache for whoever reads it next, and ordinary
+// stores would first read every destination line from memory. Such calls convert in
+// chunks into an L1-resident bounce buffer on the stack and copy each chunk out with
+// non-temporal stores, as memcpy does for large copies. Real-time periods are far below
+// the threshold and never take this path.
+inline constexpr std::size_t kBounceBytes = 8192;
+
+inline std::size_t streamBytes() noexcept {
+    return gStreamBytes.load(std::memory_order_relaxed);
+}
+
+inline bool aligned64(const void* p) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(p) & 63) == 0;
+}
+
+// n bytes (a multiple of 64) from the 64-aligned s to the 64-aligned d, bypassing the cache.
+FOLDBACK_SIMD_INLINE void streamCopy(std::uint8_t* d, const std::uint8_t* s,
+                                     std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; i += 64) {
+#if defined(__AVX512F__)
+        _mm512_stream_si512(reinterpret_cast<__m512i*>(d + i), _mm512_load_si512(s + i));
+#elif defined(__AVX2__)
+        _mm256_stream_si256(reinterpret_cast<__m256i*>(d + i),
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(s + i)));
+        _mm256_stream_si256(reinterpret_cast<__m256i*>(d + i + 32),
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(s + i + 32)));
+#else
+        for (std::size_t j = 0; j < 64; j += 16)
+            _mm_stream_si128(reinterpret_cast<__m128i*>(d + i + j),
+                             _mm_load_si128(reinterpret_cast<const __m128i*>(s + i + j)));
+#endif
     }
 }
 
-template <class W, class N, ASIOSampleType T>
-void toFloatV(const void* src, float* dst, std::size_t frames) noexcept {
-    runContiguous<W, N, T, ASIOSTFloat32LSB>(static_cast<const std::uint8_t*>(src),
-                                             reinterpret_cast<std::uint8_t*>(dst), frames);
+constexpr std::size_t gcd(std::size_t a, std::size_t b) noexcept {
+    return b == 0 ? a : gcd(b, a % b);
 }
 
-template <class W, class N, ASIOSampleType T>
+// Frames per bounce chunk: channels x frames x bytes must fit the bounce buffer, frames must
+// be a multiple of 16 (every vector width, so chunks have no scalar tails) and
+// frames x lineBytes a multiple of 64 (so every chunk starts on a cache line). 0 if none fits.
+constexpr std::size_t chunkFrames(std::size_t channels, std::size_t bytes,
+                                  std::size_t lineBytes) noexcept {
+    const std::size_t m = 64 / gcd(lineBytes, 64);
+    const std::size_t step = m > 16 ? m : 16;  // both are powers of two
+    return kBounceBytes / (channels * bytes) / step * step;
+}
+
+template <ASIOSampleType From, ASIOSampleType To, class... Vs>
+void contiguousPlain(const std::uint8_t* s, std::uint8_t* d, std::size_t n) noexcept {
+    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
+    std::size_t i = contiguousVectors<From, To, Vs...>(s, d, 0, n);
+    for (; i < n; ++i) convertSample<From, To>(s + i * bi, d + i * bo);
+}
+
+template <ASIOSampleType From, ASIOSampleType To, class... Vs>
+void runContiguous(Widths<Vs...>, const std::uint8_t* s, std::uint8_t* d, std::size_t n) noexcept {
+    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
+    if constexpr (From == To) {
+        std::memcpy(d, s, n * bi);  // glibc streams large copies itself
+    } else {
+        constexpr std::size_t K = chunkFrames(1, bo, bo);
+        std::size_t i = 0;
+        if (n * bo >= streamBytes()) {
+            // one sample at a time up to a cache-line boundary, if there is one to reach
+            while (i < 64 && i < n && !aligned64(d + i * bo)) {
+                convertSample<From, To>(s + i * bi, d + i * bo);
+                ++i;
+            }
+            if (aligned64(d + i * bo)) {
+                alignas(64) std::uint8_t bounce[kBounceBytes];
+                for (; i + K <= n; i += K) {
+                    contiguousVectors<From, To, Vs...>(s + i * bi, bounce, 0, K);
+                    streamCopy(d + i * bo, bounce, K * bo);
+                }
+                _mm_sfence();  // order the streaming stores before anything the caller does next
+            }
+        }
+        contiguousPlain<From, To, Vs...>(s + i * bi, d + i * bo, n - i);
+    }
+}
+
+template <class Ws, ASIOSampleType T>
+void toFloatV(const void* src, float* dst, std::size_t frames) noexcept {
+    runContiguous<T, ASIOSTFloat32LSB>(Ws{}, static_cast<const std::uint8_t*>(src),
+                                       reinterpret_cast<std::uint8_t*>(dst), frames);
+}
+
+template <class Ws, ASIOSampleType T>
 void fromFloatV(const float* src, void* dst, std::size_t frames) noexcept {
-    runContiguous<W, N, ASIOSTFloat32LSB, T>(reinterpret_cast<const std::uint8_t*>(src),
-                                             static_cast<std::uint8_t*>(dst), frames);
+    runContiguous<ASIOSTFloat32LSB, T>(Ws{}, reinterpret_cast<const std::uint8_t*>(src),
+                                       static_cast<std::uint8_t*>(dst), frames);
 }
 
 // ---- deinterleave -----------------------------------------------------------------------
 
 // Frames f.. f+L-1 of channels c.. c+L-1.
 template <class V, ASIOSampleType From, ASIOSampleType To>
-inline void deinterleaveBlock(const std::uint8_t* s, std::size_t channels, void* const* dst,
-                              std::size_t f, std::size_t c) noexcept {
+FOLDBACK_SIMD_INLINE void deinterleaveBlock(const std::uint8_t* s, std::size_t channels,
+                                            void* const* dst, std::size_t f,
+                                            std::size_t c) noexcept {
     using I = IO<V, From, To>;
     constexpr std::size_t L = V::kLanes, bi = kBytesOf<From>, bo = kBytesOf<To>;
     typename V::F r[L];
     const std::uint8_t* row = s + (f * channels + c) * bi;
+#pragma GCC unroll 16
     for (std::size_t k = 0; k < L; ++k) r[k] = I::load(row + k * channels * bi);
     V::transpose(r);
+#pragma GCC unroll 16
     for (std::size_t k = 0; k < L; ++k)
         if (dst[c + k] != nullptr) I::store(static_cast<std::uint8_t*>(dst[c + k]) + f * bo, r[k]);
 }
@@ -111,7 +198,35 @@ inline void deinterleaveScalar(const std::uint8_t* s, std::size_t channels, void
     }
 }
 
-template <class V, ASIOSampleType From, ASIOSampleType To>
+// Channels c.. in groups of each width, for frames f.. f+nf-1 (nf a multiple of every
+// width used); returns the first channel left over.
+template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
+inline std::size_t deinterleaveChannels(const std::uint8_t* s, std::size_t channels,
+                                        void* const* dst, std::size_t f, std::size_t nf,
+                                        std::size_t c) noexcept {
+    constexpr std::size_t L = V::kLanes;
+    for (; c + L <= channels; c += L)
+        for (std::size_t g = 0; g < nf; g += L)
+            deinterleaveBlock<V, From, To>(s, channels, dst, f + g, c);
+    if constexpr (sizeof...(Rest) > 0)
+        c = deinterleaveChannels<From, To, Rest...>(s, channels, dst, f, nf, c);
+    return c;
+}
+
+template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
+inline std::size_t deinterleaveFrames(const std::uint8_t* s, std::size_t channels, void* const* dst,
+                                      std::size_t f, std::size_t n) noexcept {
+    constexpr std::size_t L = V::kLanes;
+    for (; f + L <= n; f += L) {
+        const std::size_t c = deinterleaveChannels<From, To, V, Rest...>(s, channels, dst, f, L, 0);
+        if (c < channels) deinterleaveScalar<From, To>(s, channels, dst, f, f + L, c);
+    }
+    if constexpr (sizeof...(Rest) > 0)
+        f = deinterleaveFrames<From, To, Rest...>(s, channels, dst, f, n);
+    return f;
+}
+
+template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
 inline std::size_t deinterleaveStereo(const std::uint8_t* s, void* const* dst, std::size_t f,
                                       std::size_t n) noexcept {
     using I = IO<V, From, To>;
@@ -124,61 +239,76 @@ inline std::size_t deinterleaveStereo(const std::uint8_t* s, void* const* dst, s
         if (d0 != nullptr) I::store(d0 + f * bo, l);
         if (d1 != nullptr) I::store(d1 + f * bo, r);
     }
+    if constexpr (sizeof...(Rest) > 0) f = deinterleaveStereo<From, To, Rest...>(s, dst, f, n);
     return f;
 }
 
-template <class W, class N, ASIOSampleType From, ASIOSampleType To>
-void deinterleaveV(const void* src, std::size_t channels, void* const* dst,
-                   std::size_t frames) noexcept {
-    const auto* s = static_cast<const std::uint8_t*>(src);
-    constexpr std::size_t L = W::kLanes, NL = N::kLanes;
+// Frames f.. n-1 of two or more channels.
+template <ASIOSampleType From, ASIOSampleType To, class... Vs>
+void deinterleaveRange(const std::uint8_t* s, std::size_t channels, void* const* dst, std::size_t f,
+                       std::size_t n) noexcept {
+    f = channels == 2 ? deinterleaveStereo<From, To, Vs...>(s, dst, f, n)
+                      : deinterleaveFrames<From, To, Vs...>(s, channels, dst, f, n);
+    deinterleaveScalar<From, To>(s, channels, dst, f, n, 0);
+}
+
+template <ASIOSampleType From, ASIOSampleType To, class... Vs>
+void deinterleaveRun(Widths<Vs...> ws, const std::uint8_t* s, std::size_t channels,
+                     void* const* dst, std::size_t frames) noexcept {
+    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
     if (channels == 1) {
         if (dst[0] != nullptr)
-            runContiguous<W, N, From, To>(s, static_cast<std::uint8_t*>(dst[0]), frames);
+            runContiguous<From, To>(ws, s, static_cast<std::uint8_t*>(dst[0]), frames);
         return;
     }
     std::size_t f = 0;
-    if (channels == 2) {
-        f = deinterleaveStereo<W, From, To>(s, dst, f, frames);
-        if constexpr (NL < L) f = deinterleaveStereo<N, From, To>(s, dst, f, frames);
-        deinterleaveScalar<From, To>(s, channels, dst, f, frames, 0);
-        return;
-    }
-    for (; f + L <= frames; f += L) {
-        std::size_t c = 0;
-        for (; c + L <= channels; c += L) deinterleaveBlock<W, From, To>(s, channels, dst, f, c);
-        if constexpr (NL < L) {
-            for (; c + NL <= channels; c += NL)
-                for (std::size_t g = 0; g < L; g += NL)
-                    deinterleaveBlock<N, From, To>(s, channels, dst, f + g, c);
-        }
-        if (c < channels) deinterleaveScalar<From, To>(s, channels, dst, f, f + L, c);
-    }
-    if constexpr (NL < L) {
-        for (; f + NL <= frames; f += NL) {
-            std::size_t c = 0;
-            for (; c + NL <= channels; c += NL)
-                deinterleaveBlock<N, From, To>(s, channels, dst, f, c);
-            if (c < channels) deinterleaveScalar<From, To>(s, channels, dst, f, f + NL, c);
+    const std::size_t K = chunkFrames(channels, bo, bo);
+    if (K != 0 && frames * channels * bo >= streamBytes()) {
+        // every active buffer must start on a cache line (ASIO buffers from an aligned
+        // allocator do); chunks of K frames then keep them there
+        bool aligned = true;
+        for (std::size_t c = 0; c < channels; ++c)
+            aligned = aligned && (dst[c] == nullptr || aligned64(dst[c]));
+        if (aligned) {
+            alignas(64) std::uint8_t bounce[kBounceBytes];
+            void* planes[kBounceBytes / 32] = {};  // K >= 16, bo >= 2: channels <= 256
+            for (std::size_t c = 0; c < channels; ++c)
+                planes[c] = dst[c] != nullptr ? bounce + c * K * bo : nullptr;
+            for (; f + K <= frames; f += K) {
+                deinterleaveRange<From, To, Vs...>(s + f * channels * bi, channels, planes, 0, K);
+                for (std::size_t c = 0; c < channels; ++c)
+                    if (dst[c] != nullptr)
+                        streamCopy(static_cast<std::uint8_t*>(dst[c]) + f * bo,
+                                   static_cast<const std::uint8_t*>(planes[c]), K * bo);
+            }
+            _mm_sfence();
         }
     }
-    deinterleaveScalar<From, To>(s, channels, dst, f, frames, 0);
+    deinterleaveRange<From, To, Vs...>(s, channels, dst, f, frames);
+}
+
+template <class Ws, ASIOSampleType From, ASIOSampleType To>
+void deinterleaveV(const void* src, std::size_t channels, void* const* dst,
+                   std::size_t frames) noexcept {
+    deinterleaveRun<From, To>(Ws{}, static_cast<const std::uint8_t*>(src), channels, dst, frames);
 }
 
 // ---- interleave -------------------------------------------------------------------------
 
 template <class V, ASIOSampleType From, ASIOSampleType To>
-inline void interleaveBlock(const void* const* src, std::size_t channels, std::uint8_t* d,
-                            std::size_t f, std::size_t c) noexcept {
+FOLDBACK_SIMD_INLINE void interleaveBlock(const void* const* src, std::size_t channels,
+                                          std::uint8_t* d, std::size_t f, std::size_t c) noexcept {
     using I = IO<V, From, To>;
     constexpr std::size_t L = V::kLanes, bi = kBytesOf<From>, bo = kBytesOf<To>;
     typename V::F r[L];
+#pragma GCC unroll 16
     for (std::size_t k = 0; k < L; ++k) {
         const auto* p = static_cast<const std::uint8_t*>(src[c + k]);
         r[k] = p != nullptr ? I::load(p + f * bi) : V::zero();  // zero bits: silence
     }
     V::transpose(r);
     std::uint8_t* row = d + (f * channels + c) * bo;
+#pragma GCC unroll 16
     for (std::size_t k = 0; k < L; ++k) I::store(row + k * channels * bo, r[k]);
 }
 
@@ -199,7 +329,32 @@ inline void interleaveScalar(const void* const* src, std::size_t channels, std::
     }
 }
 
-template <class V, ASIOSampleType From, ASIOSampleType To>
+template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
+inline std::size_t interleaveChannels(const void* const* src, std::size_t channels, std::uint8_t* d,
+                                      std::size_t f, std::size_t nf, std::size_t c) noexcept {
+    constexpr std::size_t L = V::kLanes;
+    for (; c + L <= channels; c += L)
+        for (std::size_t g = 0; g < nf; g += L)
+            interleaveBlock<V, From, To>(src, channels, d, f + g, c);
+    if constexpr (sizeof...(Rest) > 0)
+        c = interleaveChannels<From, To, Rest...>(src, channels, d, f, nf, c);
+    return c;
+}
+
+template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
+inline std::size_t interleaveFrames(const void* const* src, std::size_t channels, std::uint8_t* d,
+                                    std::size_t f, std::size_t n) noexcept {
+    constexpr std::size_t L = V::kLanes;
+    for (; f + L <= n; f += L) {
+        const std::size_t c = interleaveChannels<From, To, V, Rest...>(src, channels, d, f, L, 0);
+        if (c < channels) interleaveScalar<From, To>(src, channels, d, f, f + L, c);
+    }
+    if constexpr (sizeof...(Rest) > 0)
+        f = interleaveFrames<From, To, Rest...>(src, channels, d, f, n);
+    return f;
+}
+
+template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
 inline std::size_t interleaveStereo(const void* const* src, std::uint8_t* d, std::size_t f,
                                     std::size_t n) noexcept {
     using I = IO<V, From, To>;
@@ -214,63 +369,75 @@ inline std::size_t interleaveStereo(const void* const* src, std::uint8_t* d, std
         I::store(d + 2 * f * bo, a);
         I::store(d + (2 * f + L) * bo, b);
     }
+    if constexpr (sizeof...(Rest) > 0) f = interleaveStereo<From, To, Rest...>(src, d, f, n);
     return f;
 }
 
-template <class W, class N, ASIOSampleType From, ASIOSampleType To>
-void interleaveV(const void* const* src, std::size_t channels, void* dst,
-                 std::size_t frames) noexcept {
-    auto* d = static_cast<std::uint8_t*>(dst);
-    constexpr std::size_t L = W::kLanes, NL = N::kLanes;
+// Frames f.. n-1 of two or more channels.
+template <ASIOSampleType From, ASIOSampleType To, class... Vs>
+void interleaveRange(const void* const* src, std::size_t channels, std::uint8_t* d, std::size_t f,
+                     std::size_t n) noexcept {
+    f = channels == 2 ? interleaveStereo<From, To, Vs...>(src, d, f, n)
+                      : interleaveFrames<From, To, Vs...>(src, channels, d, f, n);
+    interleaveScalar<From, To>(src, channels, d, f, n, 0);
+}
+
+template <ASIOSampleType From, ASIOSampleType To, class... Vs>
+void interleaveRun(Widths<Vs...> ws, const void* const* src, std::size_t channels, std::uint8_t* d,
+                   std::size_t frames) noexcept {
+    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
     if (channels == 1) {
         if (src[0] == nullptr) {
-            std::memset(d, 0, frames * kBytesOf<To>);
+            std::memset(d, 0, frames * bo);
         } else {
-            runContiguous<W, N, From, To>(static_cast<const std::uint8_t*>(src[0]), d, frames);
+            runContiguous<From, To>(ws, static_cast<const std::uint8_t*>(src[0]), d, frames);
         }
         return;
     }
     std::size_t f = 0;
-    if (channels == 2) {
-        f = interleaveStereo<W, From, To>(src, d, f, frames);
-        if constexpr (NL < L) f = interleaveStereo<N, From, To>(src, d, f, frames);
-        interleaveScalar<From, To>(src, channels, d, f, frames, 0);
-        return;
-    }
-    for (; f + L <= frames; f += L) {
-        std::size_t c = 0;
-        for (; c + L <= channels; c += L) interleaveBlock<W, From, To>(src, channels, d, f, c);
-        if constexpr (NL < L) {
-            for (; c + NL <= channels; c += NL)
-                for (std::size_t g = 0; g < L; g += NL)
-                    interleaveBlock<N, From, To>(src, channels, d, f + g, c);
-        }
-        if (c < channels) interleaveScalar<From, To>(src, channels, d, f, f + L, c);
-    }
-    if constexpr (NL < L) {
-        for (; f + NL <= frames; f += NL) {
-            std::size_t c = 0;
-            for (; c + NL <= channels; c += NL)
-                interleaveBlock<N, From, To>(src, channels, d, f, c);
-            if (c < channels) interleaveScalar<From, To>(src, channels, d, f, f + NL, c);
+    const std::size_t frameBytes = channels * bo;
+    const std::size_t K = chunkFrames(channels, bo, frameBytes);
+    if (K != 0 && frames * frameBytes >= streamBytes()) {
+        // a few frames the ordinary way up to a cache-line boundary, if there is one
+        std::size_t head = 0;
+        while (head < 64 && !aligned64(d + head * frameBytes)) ++head;
+        if (head < 64 && head + K <= frames) {
+            interleaveRange<From, To, Vs...>(src, channels, d, 0, head);
+            alignas(64) std::uint8_t bounce[kBounceBytes];
+            const void* planes[kBounceBytes / 32] = {};  // K >= 16, bo >= 2: channels <= 256
+            for (f = head; f + K <= frames; f += K) {
+                for (std::size_t c = 0; c < channels; ++c)
+                    planes[c] = src[c] != nullptr
+                                    ? static_cast<const std::uint8_t*>(src[c]) + f * bi
+                                    : nullptr;
+                interleaveRange<From, To, Vs...>(planes, channels, bounce, 0, K);
+                streamCopy(d + f * frameBytes, bounce, K * frameBytes);
+            }
+            _mm_sfence();
         }
     }
-    interleaveScalar<From, To>(src, channels, d, f, frames, 0);
+    interleaveRange<From, To, Vs...>(src, channels, d, f, frames);
+}
+
+template <class Ws, ASIOSampleType From, ASIOSampleType To>
+void interleaveV(const void* const* src, std::size_t channels, void* dst,
+                 std::size_t frames) noexcept {
+    interleaveRun<From, To>(Ws{}, src, channels, static_cast<std::uint8_t*>(dst), frames);
 }
 
 // ---- the tier's tables ------------------------------------------------------------------
-// W/N: 32-bit-lane widths; W64/N64: 64-bit-lane widths (raw moves of Float64 only). The
+// W32: the 32-bit-lane widths; W64: 64-bit-lane widths (raw moves of Float64 only). The
 // vector kernels cover the host side (every type) and, on the driver side, the pairs the
 // kit uses: native (a pure de/interleave) and Float32LSB. Other pairs fall back to the
 // scalar tier.
-template <class W, class N, class W64, class N64>
+template <class W32, class W64>
 struct VectorTier {
     template <ASIOSampleType D, ASIOSampleType T>
     static constexpr DeinterleaveFn deinterleaveKernel() {
         if constexpr (D == T && kBytesOf<T> == 8) {
-            return &deinterleaveV<W64, N64, D, T>;
+            return &deinterleaveV<W64, D, T>;
         } else if constexpr (D == T || T == ASIOSTFloat32LSB) {
-            return &deinterleaveV<W, N, D, T>;
+            return &deinterleaveV<W32, D, T>;
         } else {
             return nullptr;
         }
@@ -278,9 +445,9 @@ struct VectorTier {
     template <ASIOSampleType T, ASIOSampleType D>
     static constexpr InterleaveFn interleaveKernel() {
         if constexpr (D == T && kBytesOf<T> == 8) {
-            return &interleaveV<W64, N64, T, D>;
+            return &interleaveV<W64, T, D>;
         } else if constexpr (D == T || T == ASIOSTFloat32LSB) {
-            return &interleaveV<W, N, T, D>;
+            return &interleaveV<W32, T, D>;
         } else {
             return nullptr;
         }
@@ -288,11 +455,11 @@ struct VectorTier {
 
     template <std::size_t... I>
     static constexpr auto makeToFloat(std::index_sequence<I...>) {
-        return std::array<ToFloatFn, kNumPcm>{&toFloatV<W, N, kPcmTypes[I]>...};
+        return std::array<ToFloatFn, kNumPcm>{&toFloatV<W32, kPcmTypes[I]>...};
     }
     template <std::size_t... I>
     static constexpr auto makeFromFloat(std::index_sequence<I...>) {
-        return std::array<FromFloatFn, kNumPcm>{&fromFloatV<W, N, kPcmTypes[I]>...};
+        return std::array<FromFloatFn, kNumPcm>{&fromFloatV<W32, kPcmTypes[I]>...};
     }
     template <std::size_t D, std::size_t... T>
     static constexpr auto deinterleaveRow(std::index_sequence<T...>) {

@@ -5,6 +5,6 @@
 
 namespace foldback::convert::detail {
 
-const Tier kSse2Tier = VectorTier<X128, X128, X128d, X128d>::kTier;
+const Tier kSse2Tier = VectorTier<Widths<X128>, Widths<X128d>>::kTier;
 
 }  // namespace foldback::convert::detail

@@ -21,17 +21,21 @@
 namespace foldback::convert::detail {
 namespace {
 
+// The kernels are deep stacks of tiny functions (codec, transpose, block); GCC's inliner
+// gives up on the 16-lane ones by size, and then the rows go through the stack. Forced.
+#define FOLDBACK_SIMD_INLINE [[gnu::always_inline]] inline
+
 // The one-sample codec of formats.hpp (inside X128::Codec the bare name means itself).
 template <ASIOSampleType T>
 using ScalarCodec = Codec<T>;
 
 // ---- 128-bit helpers (SSE2; SSSE3 where the file is built with it) ---------------------
 
-inline __m128i bswap16x8(__m128i x) noexcept {
+FOLDBACK_SIMD_INLINE __m128i bswap16x8(__m128i x) noexcept {
     return _mm_or_si128(_mm_slli_epi16(x, 8), _mm_srli_epi16(x, 8));
 }
 
-inline __m128i bswap32x4(__m128i x) noexcept {
+FOLDBACK_SIMD_INLINE __m128i bswap32x4(__m128i x) noexcept {
 #if defined(__SSSE3__)
     return _mm_shuffle_epi8(x, _mm_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12));
 #else
@@ -40,7 +44,7 @@ inline __m128i bswap32x4(__m128i x) noexcept {
 #endif
 }
 
-inline __m128i bswap64x2(__m128i x) noexcept {
+FOLDBACK_SIMD_INLINE __m128i bswap64x2(__m128i x) noexcept {
 #if defined(__SSSE3__)
     return _mm_shuffle_epi8(x, _mm_setr_epi8(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8));
 #else
@@ -50,21 +54,21 @@ inline __m128i bswap64x2(__m128i x) noexcept {
 }
 
 // Exactly 12 bytes: no read past the samples this vector owns.
-inline __m128i load12(const std::uint8_t* p) noexcept {
+FOLDBACK_SIMD_INLINE __m128i load12(const std::uint8_t* p) noexcept {
     std::int32_t w;
     std::memcpy(&w, p + 8, 4);
     return _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),
                               _mm_cvtsi32_si128(w));
 }
 
-inline void store12(std::uint8_t* p, __m128i v) noexcept {
+FOLDBACK_SIMD_INLINE void store12(std::uint8_t* p, __m128i v) noexcept {
     _mm_storel_epi64(reinterpret_cast<__m128i*>(p), v);
     const std::int32_t w = _mm_cvtsi128_si32(_mm_srli_si128(v, 8));
     std::memcpy(p + 8, &w, 4);
 }
 
 // Four packed 3-byte groups (bytes 0..11) -> one group in the low 3 bytes of each lane.
-inline __m128i spread24(__m128i x) noexcept {
+FOLDBACK_SIMD_INLINE __m128i spread24(__m128i x) noexcept {
 #if defined(__SSSE3__)
     return _mm_shuffle_epi8(x, _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1));
 #else
@@ -77,7 +81,7 @@ inline __m128i spread24(__m128i x) noexcept {
 }
 
 // The inverse: the low 3 bytes of each lane -> 12 packed bytes (upper 4 bytes zero).
-inline __m128i pack24(__m128i x) noexcept {
+FOLDBACK_SIMD_INLINE __m128i pack24(__m128i x) noexcept {
 #if defined(__SSSE3__)
     return _mm_shuffle_epi8(x,
                             _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1));
@@ -91,7 +95,7 @@ inline __m128i pack24(__m128i x) noexcept {
 }
 
 // Swaps bytes 0 and 2 of each lane: a 3-byte group between big- and little-endian order.
-inline __m128i swap24(__m128i x) noexcept {
+FOLDBACK_SIMD_INLINE __m128i swap24(__m128i x) noexcept {
     const __m128i lo = _mm_set1_epi32(0xFF);
     return _mm_or_si128(_mm_or_si128(_mm_slli_epi32(_mm_and_si128(x, lo), 16),
                                      _mm_and_si128(x, _mm_set1_epi32(0xFF00))),
@@ -103,14 +107,16 @@ inline __m128i swap24(__m128i x) noexcept {
 struct X128 {
     using F = __m128;
     static constexpr std::size_t kLanes = 4;
-    static F zero() noexcept { return _mm_setzero_ps(); }
-    static void transpose(F* r) noexcept { _MM_TRANSPOSE4_PS(r[0], r[1], r[2], r[3]); }
+    FOLDBACK_SIMD_INLINE static F zero() noexcept { return _mm_setzero_ps(); }
+    FOLDBACK_SIMD_INLINE static void transpose(F* r) noexcept {
+        _MM_TRANSPOSE4_PS(r[0], r[1], r[2], r[3]);
+    }
     // a = L0 R0 L1 R1, b = L2 R2 L3 R3  <->  l = L0..L3, r = R0..R3
-    static void unzip(F a, F b, F& l, F& r) noexcept {
+    FOLDBACK_SIMD_INLINE static void unzip(F a, F b, F& l, F& r) noexcept {
         l = _mm_shuffle_ps(a, b, 0x88);
         r = _mm_shuffle_ps(a, b, 0xDD);
     }
-    static void zip(F l, F r, F& a, F& b) noexcept {
+    FOLDBACK_SIMD_INLINE static void zip(F l, F r, F& a, F& b) noexcept {
         a = _mm_unpacklo_ps(l, r);
         b = _mm_unpackhi_ps(l, r);
     }
@@ -126,7 +132,7 @@ struct X128::Codec {
     using F = __m128;
 
     // Sign-extended integer lanes -> stored samples.
-    static void putInts(std::uint8_t* p, __m128i i) noexcept {
+    FOLDBACK_SIMD_INLINE static void putInts(std::uint8_t* p, __m128i i) noexcept {
         if constexpr (kInfo.bytes == 2) {
             __m128i s = _mm_packs_epi32(i, i);
             if (kBig) s = bswap16x8(s);
@@ -140,7 +146,7 @@ struct X128::Codec {
         }
     }
 
-    static F load(const std::uint8_t* p) noexcept {
+    FOLDBACK_SIMD_INLINE static F load(const std::uint8_t* p) noexcept {
         if constexpr (kInfo.kind == Kind::Int) {
             __m128i top;  // sample * 2^(32 - bits)
             if constexpr (kInfo.bytes == 2) {
@@ -173,7 +179,7 @@ struct X128::Codec {
         }
     }
 
-    static void store(std::uint8_t* p, F x) noexcept {
+    FOLDBACK_SIMD_INLINE static void store(std::uint8_t* p, F x) noexcept {
         if constexpr (kInfo.kind == Kind::Int) {
             __m128 t = _mm_mul_ps(x, _mm_set1_ps(ScalarCodec<T>::kScaleF));
             t = _mm_and_ps(t, _mm_cmpord_ps(t, t));  // NaN -> 0
@@ -205,7 +211,7 @@ struct X128::Codec {
     }
 
     // Raw bits, one sample per 32-bit lane (2-, 3- and 4-byte types).
-    static F loadRaw(const std::uint8_t* p) noexcept {
+    FOLDBACK_SIMD_INLINE static F loadRaw(const std::uint8_t* p) noexcept {
         if constexpr (kInfo.bytes == 2) {
             return _mm_castsi128_ps(_mm_unpacklo_epi16(
                 _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), _mm_setzero_si128()));
@@ -216,7 +222,7 @@ struct X128::Codec {
         }
     }
 
-    static void storeRaw(std::uint8_t* p, F x) noexcept {
+    FOLDBACK_SIMD_INLINE static void storeRaw(std::uint8_t* p, F x) noexcept {
         const __m128i i = _mm_castps_si128(x);
         if constexpr (kInfo.bytes == 2) {
             // sign-extend the low half so that the saturating pack keeps it unchanged
@@ -235,26 +241,26 @@ struct X128::Codec {
 struct X128d {
     using F = __m128d;
     static constexpr std::size_t kLanes = 2;
-    static F zero() noexcept { return _mm_setzero_pd(); }
-    static void transpose(F* r) noexcept {
+    FOLDBACK_SIMD_INLINE static F zero() noexcept { return _mm_setzero_pd(); }
+    FOLDBACK_SIMD_INLINE static void transpose(F* r) noexcept {
         const F t = _mm_unpacklo_pd(r[0], r[1]);
         r[1] = _mm_unpackhi_pd(r[0], r[1]);
         r[0] = t;
     }
-    static void unzip(F a, F b, F& l, F& r) noexcept {
+    FOLDBACK_SIMD_INLINE static void unzip(F a, F b, F& l, F& r) noexcept {
         l = _mm_unpacklo_pd(a, b);
         r = _mm_unpackhi_pd(a, b);
     }
-    static void zip(F l, F r, F& a, F& b) noexcept {
+    FOLDBACK_SIMD_INLINE static void zip(F l, F r, F& a, F& b) noexcept {
         a = _mm_unpacklo_pd(l, r);
         b = _mm_unpackhi_pd(l, r);
     }
     template <ASIOSampleType T>
     struct Codec {
-        static F loadRaw(const std::uint8_t* p) noexcept {
+        FOLDBACK_SIMD_INLINE static F loadRaw(const std::uint8_t* p) noexcept {
             return _mm_loadu_pd(reinterpret_cast<const double*>(p));
         }
-        static void storeRaw(std::uint8_t* p, F x) noexcept {
+        FOLDBACK_SIMD_INLINE static void storeRaw(std::uint8_t* p, F x) noexcept {
             _mm_storeu_pd(reinterpret_cast<double*>(p), x);
         }
     };
@@ -264,13 +270,13 @@ struct X128d {
 
 // ---- 8 lanes of 32 bits -----------------------------------------------------------------
 
-inline __m256i bswap32x8(__m256i x) noexcept {
+FOLDBACK_SIMD_INLINE __m256i bswap32x8(__m256i x) noexcept {
     return _mm256_shuffle_epi8(
         x, _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6,
                             5, 4, 11, 10, 9, 8, 15, 14, 13, 12));
 }
 
-inline __m256i bswap64x4(__m256i x) noexcept {
+FOLDBACK_SIMD_INLINE __m256i bswap64x4(__m256i x) noexcept {
     return _mm256_shuffle_epi8(
         x, _mm256_setr_epi8(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
                             1, 0, 15, 14, 13, 12, 11, 10, 9, 8));
@@ -278,14 +284,14 @@ inline __m256i bswap64x4(__m256i x) noexcept {
 
 // Eight packed 3-byte samples: bytes 0..15 in the low lane, bytes 8..23 in the high lane,
 // so each lane holds four whole samples (at offset 0 and 4) and nothing past byte 23 is read.
-inline __m256i load24x8(const std::uint8_t* p) noexcept {
+FOLDBACK_SIMD_INLINE __m256i load24x8(const std::uint8_t* p) noexcept {
     const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8));
     return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
 }
 
 // Lanes holding 12 packed bytes each (bytes 0..11) -> 24 contiguous bytes at p.
-inline void store24x8(std::uint8_t* p, __m256i packed) noexcept {
+FOLDBACK_SIMD_INLINE void store24x8(std::uint8_t* p, __m256i packed) noexcept {
     const __m256i v =
         _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(v));
@@ -302,8 +308,8 @@ struct alignas(32) Mask32 {
 struct X256 {
     using F = __m256;
     static constexpr std::size_t kLanes = 8;
-    static F zero() noexcept { return _mm256_setzero_ps(); }
-    static void transpose(F* r) noexcept {
+    FOLDBACK_SIMD_INLINE static F zero() noexcept { return _mm256_setzero_ps(); }
+    FOLDBACK_SIMD_INLINE static void transpose(F* r) noexcept {
         const F t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
         const F t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
         const F t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -321,13 +327,13 @@ struct X256 {
         r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
         r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
     }
-    static void unzip(F a, F b, F& l, F& r) noexcept {
+    FOLDBACK_SIMD_INLINE static void unzip(F a, F b, F& l, F& r) noexcept {
         l = _mm256_castpd_ps(
             _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
         r = _mm256_castpd_ps(
             _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
     }
-    static void zip(F l, F r, F& a, F& b) noexcept {
+    FOLDBACK_SIMD_INLINE static void zip(F l, F r, F& a, F& b) noexcept {
         const F l2 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(l), 0xD8));
         const F r2 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(r), 0xD8));
         a = _mm256_unpacklo_ps(l2, r2);
@@ -376,7 +382,7 @@ struct X256::Codec {
     static constexpr Mask32 kSpreadLow = spreadMask(false);
     static constexpr Mask32 kPack = packMask();
 
-    static F load(const std::uint8_t* p) noexcept {
+    FOLDBACK_SIMD_INLINE static F load(const std::uint8_t* p) noexcept {
         if constexpr (kInfo.kind == Kind::Int) {
             if constexpr (kInfo.bytes == 2) {
                 __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -410,7 +416,7 @@ struct X256::Codec {
         }
     }
 
-    static void store(std::uint8_t* p, F x) noexcept {
+    FOLDBACK_SIMD_INLINE static void store(std::uint8_t* p, F x) noexcept {
         if constexpr (kInfo.kind == Kind::Int) {
             __m256 t = _mm256_mul_ps(x, _mm256_set1_ps(ScalarCodec<T>::kScaleF));
             t = _mm256_and_ps(t, _mm256_cmp_ps(t, t, _CMP_ORD_Q));  // NaN -> 0
@@ -455,7 +461,7 @@ struct X256::Codec {
         }
     }
 
-    static F loadRaw(const std::uint8_t* p) noexcept {
+    FOLDBACK_SIMD_INLINE static F loadRaw(const std::uint8_t* p) noexcept {
         if constexpr (kInfo.bytes == 2) {
             return _mm256_castsi256_ps(
                 _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
@@ -468,7 +474,7 @@ struct X256::Codec {
         }
     }
 
-    static void storeRaw(std::uint8_t* p, F x) noexcept {
+    FOLDBACK_SIMD_INLINE static void storeRaw(std::uint8_t* p, F x) noexcept {
         const __m256i i = _mm256_castps_si256(x);
         if constexpr (kInfo.bytes == 2) {
             const __m256i packed = _mm256_shuffle_epi8(
@@ -489,8 +495,8 @@ struct X256::Codec {
 struct X256d {
     using F = __m256d;
     static constexpr std::size_t kLanes = 4;
-    static F zero() noexcept { return _mm256_setzero_pd(); }
-    static void transpose(F* r) noexcept {
+    FOLDBACK_SIMD_INLINE static F zero() noexcept { return _mm256_setzero_pd(); }
+    FOLDBACK_SIMD_INLINE static void transpose(F* r) noexcept {
         const F t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
         const F t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
         r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
@@ -498,27 +504,320 @@ struct X256d {
         r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
         r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
     }
-    static void unzip(F a, F b, F& l, F& r) noexcept {
+    FOLDBACK_SIMD_INLINE static void unzip(F a, F b, F& l, F& r) noexcept {
         l = _mm256_permute4x64_pd(_mm256_unpacklo_pd(a, b), 0xD8);
         r = _mm256_permute4x64_pd(_mm256_unpackhi_pd(a, b), 0xD8);
     }
-    static void zip(F l, F r, F& a, F& b) noexcept {
+    FOLDBACK_SIMD_INLINE static void zip(F l, F r, F& a, F& b) noexcept {
         const F lo = _mm256_unpacklo_pd(l, r), hi = _mm256_unpackhi_pd(l, r);
         a = _mm256_permute2f128_pd(lo, hi, 0x20);
         b = _mm256_permute2f128_pd(lo, hi, 0x31);
     }
     template <ASIOSampleType T>
     struct Codec {
-        static F loadRaw(const std::uint8_t* p) noexcept {
+        FOLDBACK_SIMD_INLINE static F loadRaw(const std::uint8_t* p) noexcept {
             return _mm256_loadu_pd(reinterpret_cast<const double*>(p));
         }
-        static void storeRaw(std::uint8_t* p, F x) noexcept {
+        FOLDBACK_SIMD_INLINE static void storeRaw(std::uint8_t* p, F x) noexcept {
             _mm256_storeu_pd(reinterpret_cast<double*>(p), x);
         }
     };
 };
 
 #endif  // __AVX2__
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+    defined(__AVX512VL__) && defined(__AVX512VBMI__)
+
+// ---- 16 lanes of 32 bits (AVX-512 F/BW/DQ/VL/VBMI) -------------------------------------
+
+struct alignas(64) Mask64 {
+    std::int8_t b[64];
+    __m512i v() const noexcept { return _mm512_load_si512(b); }
+};
+
+constexpr Mask64 byteSwapMask(int width) noexcept {
+    Mask64 m{};
+    for (int j = 0; j < 64; ++j)
+        m.b[j] = static_cast<std::int8_t>(j - j % width + width - 1 - j % width);
+    return m;
+}
+inline constexpr Mask64 kSwap16x32 = byteSwapMask(2);  // used on 256 bits
+inline constexpr Mask64 kSwap32x16 = byteSwapMask(4);
+inline constexpr Mask64 kSwap64x8 = byteSwapMask(8);
+
+// Lanes 16 apart in two registers: even/odd elements, and their inverse.
+struct Idx16 {
+    alignas(64) std::int32_t even[16], odd[16], lo[16], hi[16];
+};
+constexpr Idx16 makeIdx16() noexcept {
+    Idx16 x{};
+    for (int i = 0; i < 16; ++i) {
+        x.even[i] = 2 * i;
+        x.odd[i] = 2 * i + 1;
+        x.lo[i] = i / 2 + (i % 2) * 16;
+        x.hi[i] = 8 + i / 2 + (i % 2) * 16;
+    }
+    return x;
+}
+inline constexpr Idx16 kIdx16 = makeIdx16();
+
+struct X512 {
+    using F = __m512;
+    static constexpr std::size_t kLanes = 16;
+    FOLDBACK_SIMD_INLINE static F zero() noexcept { return _mm512_setzero_ps(); }
+    // 16 x 16 in four stages of 16 shuffles: 2x2 and 4x4 blocks inside each 128-bit lane,
+    // then two rounds of 128-bit lane shuffles.
+    FOLDBACK_SIMD_INLINE static void transpose(F* r) noexcept {
+        F t[16], u[16];
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+            t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+            t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+        }
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+            u[4 * k + 0] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+            u[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+            u[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+            u[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+        }
+        // u[4k+m], 128-bit lane L: column 4L+m, rows 4k..4k+3
+#pragma GCC unroll 4
+        for (int m = 0; m < 4; ++m) {
+            const F s0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
+            const F s1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
+            const F s2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
+            const F s3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
+            r[m] = _mm512_shuffle_f32x4(s0, s2, 0x88);
+            r[4 + m] = _mm512_shuffle_f32x4(s1, s3, 0x88);
+            r[8 + m] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
+            r[12 + m] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
+        }
+    }
+    FOLDBACK_SIMD_INLINE static void unzip(F a, F b, F& l, F& r) noexcept {
+        l = _mm512_permutex2var_ps(a, _mm512_load_si512(kIdx16.even), b);
+        r = _mm512_permutex2var_ps(a, _mm512_load_si512(kIdx16.odd), b);
+    }
+    FOLDBACK_SIMD_INLINE static void zip(F l, F r, F& a, F& b) noexcept {
+        a = _mm512_permutex2var_ps(l, _mm512_load_si512(kIdx16.lo), r);
+        b = _mm512_permutex2var_ps(l, _mm512_load_si512(kIdx16.hi), r);
+    }
+    template <ASIOSampleType T>
+    struct Codec;
+};
+
+template <ASIOSampleType T>
+struct X512::Codec {
+    static constexpr TypeInfo kInfo = typeInfo(T);
+    static constexpr bool kBig = kInfo.bigEndian;
+    static constexpr int kBits = kInfo.bits;
+    using F = __m512;
+
+    // vpermb controls for 16 packed 3-byte samples (48 bytes) <-> 16 x 32-bit words
+    static constexpr Mask64 spreadIdx(bool top) noexcept {
+        Mask64 m{};
+        for (int j = 0; j < 64; ++j) {
+            const int s = j / 4, k = top ? j % 4 - 1 : j % 4;  // sample, byte (LSB first)
+            m.b[j] = (k < 0 || k > 2) ? 0 : static_cast<std::int8_t>(3 * s + (kBig ? 2 - k : k));
+        }
+        return m;
+    }
+    static constexpr Mask64 packIdx() noexcept {
+        Mask64 m{};
+        for (int j = 0; j < 64; ++j) {
+            const int s = j / 3, k = j % 3;
+            m.b[j] = j >= 48 ? 0 : static_cast<std::int8_t>(4 * s + (kBig ? 2 - k : k));
+        }
+        return m;
+    }
+    static constexpr Mask64 kSpreadTop = spreadIdx(true);
+    static constexpr Mask64 kSpreadLow = spreadIdx(false);
+    static constexpr Mask64 kPack = packIdx();
+    static constexpr __mmask64 kBytes48 = 0x0000FFFFFFFFFFFFull;
+
+    FOLDBACK_SIMD_INLINE static void store48(std::uint8_t* p, __m512i packed) noexcept {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_castsi512_si256(packed));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 32), _mm512_extracti32x4_epi32(packed, 2));
+    }
+
+    FOLDBACK_SIMD_INLINE static F load(const std::uint8_t* p) noexcept {
+        if constexpr (kInfo.kind == Kind::Int) {
+            if constexpr (kInfo.bytes == 2) {
+                __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+                if (kBig) x = _mm256_shuffle_epi8(x, _mm512_castsi512_si256(kSwap16x32.v()));
+                return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(x)),
+                                     _mm512_set1_ps(0x1p-15f));
+            } else {
+                __m512i top;
+                if constexpr (kInfo.bytes == 3) {
+                    // masked load: exactly the 48 bytes, nothing past them is touched
+                    top = _mm512_maskz_permutexvar_epi8(0xEEEEEEEEEEEEEEEEull, kSpreadTop.v(),
+                                                        _mm512_maskz_loadu_epi8(kBytes48, p));
+                } else {
+                    top = _mm512_loadu_si512(p);
+                    if (kBig) top = _mm512_shuffle_epi8(top, kSwap32x16.v());
+                    if (kBits != 32) top = _mm512_slli_epi32(top, 32 - kBits);
+                }
+                return _mm512_mul_ps(_mm512_cvtepi32_ps(top), _mm512_set1_ps(0x1p-31f));
+            }
+        } else if constexpr (kInfo.kind == Kind::Float32) {
+            __m512i x = _mm512_loadu_si512(p);
+            if (kBig) x = _mm512_shuffle_epi8(x, kSwap32x16.v());
+            return _mm512_castsi512_ps(x);
+        } else {
+            __m512i a = _mm512_loadu_si512(p);
+            __m512i b = _mm512_loadu_si512(p + 64);
+            if (kBig) {
+                a = _mm512_shuffle_epi8(a, kSwap64x8.v());
+                b = _mm512_shuffle_epi8(b, kSwap64x8.v());
+            }
+            return _mm512_insertf32x8(
+                _mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_castsi512_pd(a))),
+                _mm512_cvtpd_ps(_mm512_castsi512_pd(b)), 1);
+        }
+    }
+
+    FOLDBACK_SIMD_INLINE static void store(std::uint8_t* p, F x) noexcept {
+        if constexpr (kInfo.kind == Kind::Int) {
+            const __m512 t0 = _mm512_mul_ps(x, _mm512_set1_ps(ScalarCodec<T>::kScaleF));
+            const __mmask16 ord = _mm512_cmp_ps_mask(t0, t0, _CMP_ORD_Q);  // NaN lanes -> 0
+            if constexpr (kBits == 32) {
+                const __mmask16 over = _mm512_cmp_ps_mask(t0, _mm512_set1_ps(0x1p31f), _CMP_GE_OQ);
+                __m512i i = _mm512_mask_mov_epi32(_mm512_maskz_cvtps_epi32(ord, t0), over,
+                                                  _mm512_set1_epi32(0x7FFFFFFF));
+                if (kBig) i = _mm512_shuffle_epi8(i, kSwap32x16.v());
+                _mm512_storeu_si512(p, i);
+            } else if constexpr (kInfo.bytes == 2) {
+                // vpmovsdw saturates; only +overflow (cvt gives 0x80000000) needs the clamp
+                const __m512 t = _mm512_min_ps(t0, _mm512_set1_ps(32767.0f));
+                __m256i s = _mm512_cvtsepi32_epi16(_mm512_maskz_cvtps_epi32(ord, t));
+                if (kBig) s = _mm256_shuffle_epi8(s, _mm512_castsi512_si256(kSwap16x32.v()));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), s);
+            } else {
+                __m512 t = _mm512_max_ps(t0, _mm512_set1_ps(-ScalarCodec<T>::kScaleF));
+                t = _mm512_min_ps(t, _mm512_set1_ps(ScalarCodec<T>::kScaleF - 1.0f));
+                __m512i i = _mm512_maskz_cvtps_epi32(ord, t);
+                if constexpr (kInfo.bytes == 3) {
+                    store48(p, _mm512_permutexvar_epi8(kPack.v(), i));
+                } else {
+                    if (kBig) i = _mm512_shuffle_epi8(i, kSwap32x16.v());
+                    _mm512_storeu_si512(p, i);
+                }
+            }
+        } else if constexpr (kInfo.kind == Kind::Float32) {
+            __m512i i = _mm512_castps_si512(x);
+            if (kBig) i = _mm512_shuffle_epi8(i, kSwap32x16.v());
+            _mm512_storeu_si512(p, i);
+        } else {
+            __m512i a = _mm512_castpd_si512(_mm512_cvtps_pd(_mm512_castps512_ps256(x)));
+            __m512i b = _mm512_castpd_si512(_mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)));
+            if (kBig) {
+                a = _mm512_shuffle_epi8(a, kSwap64x8.v());
+                b = _mm512_shuffle_epi8(b, kSwap64x8.v());
+            }
+            _mm512_storeu_si512(p, a);
+            _mm512_storeu_si512(p + 64, b);
+        }
+    }
+
+    FOLDBACK_SIMD_INLINE static F loadRaw(const std::uint8_t* p) noexcept {
+        if constexpr (kInfo.bytes == 2) {
+            return _mm512_castsi512_ps(
+                _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+        } else if constexpr (kInfo.bytes == 3) {
+            // a move: byte order does not matter, spread as if little-endian
+            return _mm512_castsi512_ps(_mm512_maskz_permutexvar_epi8(
+                0x7777777777777777ull, X512::Codec<ASIOSTInt24LSB>::kSpreadLow.v(),
+                _mm512_maskz_loadu_epi8(kBytes48, p)));
+        } else {
+            return _mm512_loadu_ps(p);
+        }
+    }
+
+    FOLDBACK_SIMD_INLINE static void storeRaw(std::uint8_t* p, F x) noexcept {
+        const __m512i i = _mm512_castps_si512(x);
+        if constexpr (kInfo.bytes == 2) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(i));
+        } else if constexpr (kInfo.bytes == 3) {
+            store48(p, _mm512_permutexvar_epi8(X512::Codec<ASIOSTInt24LSB>::kPack.v(), i));
+        } else {
+            _mm512_storeu_si512(p, i);
+        }
+    }
+};
+
+// ---- 8 lanes of 64 bits: raw moves of 8-byte samples ------------------------------------
+
+struct Idx8 {
+    alignas(64) std::int64_t even[8], odd[8], lo[8], hi[8], unpackLo[8], unpackHi[8];
+};
+constexpr Idx8 makeIdx8() noexcept {
+    Idx8 x{};
+    for (int i = 0; i < 8; ++i) {
+        x.even[i] = 2 * i;
+        x.odd[i] = 2 * i + 1;
+        x.lo[i] = i / 2 + (i % 2) * 8;
+        x.hi[i] = 4 + i / 2 + (i % 2) * 8;
+        x.unpackLo[i] = (i / 2) * 2 + (i % 2) * 8;  // as unpacklo_pd: a0 b0 a2 b2 ...
+        x.unpackHi[i] = (i / 2) * 2 + 1 + (i % 2) * 8;
+    }
+    return x;
+}
+inline constexpr Idx8 kIdx8 = makeIdx8();
+
+struct X512d {
+    using F = __m512d;
+    static constexpr std::size_t kLanes = 8;
+    FOLDBACK_SIMD_INLINE static F zero() noexcept { return _mm512_setzero_pd(); }
+    // 128-bit lane shuffle
+    template <int Imm>
+    FOLDBACK_SIMD_INLINE static F lanes(F a, F b) noexcept {
+        return _mm512_castps_pd(
+            _mm512_shuffle_f32x4(_mm512_castpd_ps(a), _mm512_castpd_ps(b), Imm));
+    }
+    FOLDBACK_SIMD_INLINE static void transpose(F* r) noexcept {
+        const __m512i lo = _mm512_load_si512(kIdx8.unpackLo),
+                      hi = _mm512_load_si512(kIdx8.unpackHi);
+        F t[8];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+            t[2 * k] = _mm512_permutex2var_pd(r[2 * k], lo, r[2 * k + 1]);
+            t[2 * k + 1] = _mm512_permutex2var_pd(r[2 * k], hi, r[2 * k + 1]);
+        }
+        // t[m + 2k], 128-bit lane L: column 2L+m, rows 2k, 2k+1
+#pragma GCC unroll 2
+        for (int m = 0; m < 2; ++m) {
+            const F s0 = lanes<0x88>(t[m], t[2 + m]);
+            const F s1 = lanes<0xDD>(t[m], t[2 + m]);
+            const F s2 = lanes<0x88>(t[4 + m], t[6 + m]);
+            const F s3 = lanes<0xDD>(t[4 + m], t[6 + m]);
+            r[m] = lanes<0x88>(s0, s2);
+            r[2 + m] = lanes<0x88>(s1, s3);
+            r[4 + m] = lanes<0xDD>(s0, s2);
+            r[6 + m] = lanes<0xDD>(s1, s3);
+        }
+    }
+    FOLDBACK_SIMD_INLINE static void unzip(F a, F b, F& l, F& r) noexcept {
+        l = _mm512_permutex2var_pd(a, _mm512_load_si512(kIdx8.even), b);
+        r = _mm512_permutex2var_pd(a, _mm512_load_si512(kIdx8.odd), b);
+    }
+    FOLDBACK_SIMD_INLINE static void zip(F l, F r, F& a, F& b) noexcept {
+        a = _mm512_permutex2var_pd(l, _mm512_load_si512(kIdx8.lo), r);
+        b = _mm512_permutex2var_pd(l, _mm512_load_si512(kIdx8.hi), r);
+    }
+    template <ASIOSampleType T>
+    struct Codec {
+        FOLDBACK_SIMD_INLINE static F loadRaw(const std::uint8_t* p) noexcept {
+            return _mm512_loadu_pd(p);
+        }
+        FOLDBACK_SIMD_INLINE static void storeRaw(std::uint8_t* p, F x) noexcept {
+            _mm512_storeu_pd(p, x);
+        }
+    };
+};
+
+#endif  // AVX-512
 
 }  // namespace
 }  // namespace foldback::convert::detail

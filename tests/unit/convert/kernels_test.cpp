@@ -2,6 +2,7 @@
 // random data with the hard cases mixed in, for frame counts 1..67 (every tail length of
 // every vector width), unaligned pointers, odd channel counts and inactive channels. Bytes
 // around each destination are checked for stray writes, sources for being left alone.
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -292,6 +293,8 @@ TEST(ConvertKernels, LongBuffersMatchTheReference) {
         Buffer back(frames * f.bytes, 3), backRef(frames * f.bytes, 0);
         fc::fromFloat(t, Dither::Off, Isa::Scalar)(ref.data(), backRef.data(), frames);
         for (Isa isa : support::tiers()) {
+            std::fill(out.begin(), out.end(), -7.0f);
+            std::memset(back.data(), kCanary, back.n);
             fc::toFloat(t, isa)(in.data(), out.data() + 1, frames);
             ASSERT_EQ(0, std::memcmp(ref.data(), out.data() + 1, frames * 4)) << f.name;
             fc::fromFloat(t, Dither::Off, isa)(out.data() + 1, back.data(), frames);
@@ -311,6 +314,7 @@ TEST(ConvertKernels, LongBuffersMatchTheReference) {
             if (d.same == t) dev = d.format;
         fc::deinterleave(dev, ASIOSTFloat32LSB, Isa::Scalar)(in.data(), ch, pr.data(), fr);
         for (Isa isa : support::tiers()) {
+            for (auto& plane : planes) std::fill(plane.begin(), plane.end(), -7.0f);
             fc::deinterleave(dev, ASIOSTFloat32LSB, isa)(in.data(), ch, p.data(), fr);
             for (std::size_t c = 0; c < ch; ++c)
                 ASSERT_EQ(0, std::memcmp(planes[c].data(), planesRef[c].data(), fr * 4)) << f.name;
@@ -322,6 +326,123 @@ TEST(ConvertKernels, LongBuffersMatchTheReference) {
             fc::interleave(ASIOSTFloat32LSB, dev, Isa::Scalar)(cpr.data(), ch, ilRef.data(), fr);
             ASSERT_EQ(0, std::memcmp(il.data(), ilRef.data(), il.n)) << f.name;
             ASSERT_TRUE(il.guardsIntact());
+        }
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// Calls whose output exceeds fc::streamingThreshold() take a different route (an L1
+// bounce buffer and non-temporal stores, only where the destination can be aligned to a
+// cache line). With the threshold at 0 every call goes that way; the samples and the
+// untouched bytes around them must not change.
+class StreamingPath : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        saved_ = fc::streamingThreshold();
+        fc::setStreamingThreshold(0);
+    }
+    void TearDown() override { fc::setStreamingThreshold(saved_); }
+    std::size_t saved_ = 0;
+};
+
+TEST_F(StreamingPath, HostKernelsGiveTheSameSamples) {
+    std::mt19937 rng(21);
+    for (const oracle::Format& f : oracle::pcmFormats()) {
+        for (std::size_t frames : {1u, 17u, 64u, 1000u, 1024u, 1100u, 4099u}) {
+            for (std::size_t off : {0u, 1u, 4u, 8u}) {
+                Buffer in(frames * f.bytes, off);
+                support::fillRandom(f, in.data(), frames, rng);
+                Buffer ref(frames * 4, 0);
+                fc::toFloat(f.type, Isa::Scalar)(in.data(), reinterpret_cast<float*>(ref.data()),
+                                                 frames);
+                Buffer back(frames * f.bytes, off), backRef(frames * f.bytes, 0);
+                fc::fromFloat(f.type, Dither::Off, Isa::Scalar)(
+                    reinterpret_cast<const float*>(ref.data()), backRef.data(), frames);
+                for (Isa isa : support::tiers()) {
+                    Buffer out(frames * 4, off);
+                    fc::toFloat(f.type, isa)(in.data(), reinterpret_cast<float*>(out.data()),
+                                             frames);
+                    ASSERT_TRUE(out.guardsIntact()) << f.name << where(isa, 1, frames);
+                    ASSERT_EQ(0, std::memcmp(out.data(), ref.data(), out.n))
+                        << f.name << " to float, offset " << off << where(isa, 1, frames);
+                    std::memset(back.data(), kCanary, back.n);
+                    fc::fromFloat(f.type, Dither::Off, isa)(
+                        reinterpret_cast<const float*>(ref.data()), back.data(), frames);
+                    ASSERT_TRUE(back.guardsIntact()) << f.name << where(isa, 1, frames);
+                    for (std::size_t i = 0; i < frames; ++i)
+                        ASSERT_TRUE(oracle::sameSample(f, back.data() + i * f.bytes,
+                                                       backRef.data() + i * f.bytes))
+                            << f.name << " from float, offset " << off << where(isa, 1, frames);
+                }
+            }
+        }
+    }
+}
+
+TEST_F(StreamingPath, DriverKernelsGiveTheSameSamples) {
+    std::mt19937 rng(22);
+    for (const oracle::Device& dev : oracle::devices()) {
+        const oracle::Format& df = oracle::format(dev.same);
+        for (ASIOSampleType t : {ASIOSampleType{ASIOSTFloat32LSB}, dev.same}) {
+            const oracle::Format& tf = oracle::format(t);
+            for (Shape s : {Shape{2, 1000}, Shape{3, 700}, Shape{8, 1000}, Shape{8, 4096},
+                            Shape{20, 333}, Shape{64, 130}}) {
+                for (std::size_t off : {0u, 2u}) {
+                    const std::uint64_t mask = s.channels > 2 ? 0b100 : 0;
+                    // deinterleave
+                    Buffer in(s.frames * s.channels * df.bytes, off);
+                    support::fillRandom(df, in.data(), s.frames * s.channels, rng);
+                    std::vector<Buffer> ref, out;
+                    std::vector<void*> refPtr, outPtr;
+                    for (std::size_t c = 0; c < s.channels; ++c) {
+                        ref.emplace_back(s.frames * tf.bytes, 0);
+                        out.emplace_back(s.frames * tf.bytes, off);
+                    }
+                    for (std::size_t c = 0; c < s.channels; ++c) {
+                        refPtr.push_back((mask >> c) & 1 ? nullptr : ref[c].data());
+                        outPtr.push_back((mask >> c) & 1 ? nullptr : out[c].data());
+                    }
+                    fc::deinterleave(dev.format, t, Isa::Scalar)(in.data(), s.channels,
+                                                                 refPtr.data(), s.frames);
+                    for (Isa isa : support::tiers()) {
+                        for (auto& b : out) std::memset(b.data(), kCanary, b.n);
+                        fc::deinterleave(dev.format, t, isa)(in.data(), s.channels, outPtr.data(),
+                                                             s.frames);
+                        for (std::size_t c = 0; c < s.channels; ++c) {
+                            ASSERT_TRUE(out[c].guardsIntact())
+                                << dev.name << where(isa, s.channels, s.frames);
+                            if ((mask >> c) & 1) continue;
+                            for (std::size_t i = 0; i < s.frames; ++i)
+                                ASSERT_TRUE(oracle::sameSample(tf, out[c].data() + i * tf.bytes,
+                                                               ref[c].data() + i * tf.bytes))
+                                    << dev.name << " -> " << tf.name << " channel " << c
+                                    << " frame " << i << " offset " << off
+                                    << where(isa, s.channels, s.frames);
+                        }
+                    }
+                    // interleave (from the reference planes; the inactive one is silence)
+                    std::vector<const void*> src(refPtr.begin(), refPtr.end());
+                    Buffer il(s.frames * s.channels * df.bytes, off);
+                    Buffer ilRef(s.frames * s.channels * df.bytes, 0);
+                    fc::interleave(t, dev.format, Isa::Scalar)(src.data(), s.channels, ilRef.data(),
+                                                               s.frames);
+                    for (Isa isa : support::tiers()) {
+                        std::memset(il.data(), kCanary, il.n);
+                        fc::interleave(t, dev.format, isa)(src.data(), s.channels, il.data(),
+                                                           s.frames);
+                        ASSERT_TRUE(il.guardsIntact())
+                            << dev.name << where(isa, s.channels, s.frames);
+                        for (std::size_t i = 0; i < s.frames * s.channels; ++i)
+                            ASSERT_TRUE(oracle::sameSample(df, il.data() + i * df.bytes,
+                                                           ilRef.data() + i * df.bytes))
+                                << tf.name << " -> " << dev.name << " sample " << i << " offset "
+                                << off << where(isa, s.channels, s.frames);
+                    }
+                }
+            }
         }
     }
 }

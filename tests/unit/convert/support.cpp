@@ -16,7 +16,7 @@ using foldback::convert::Isa;
 
 std::vector<Isa> tiers() {
     std::vector<Isa> out;
-    for (Isa isa : {Isa::Scalar, Isa::Sse2, Isa::Avx2})
+    for (Isa isa : {Isa::Scalar, Isa::Sse2, Isa::Avx2, Isa::Avx512})
         if (foldback::convert::isaSupported(isa)) out.push_back(isa);
     return out;
 }
