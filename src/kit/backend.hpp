@@ -158,6 +158,10 @@ class Backend {
     // [rt] Style::Timer: the (virtual) device is gone. The kit stops delivering periods
     // and sends kAsioResetRequest once.
     virtual bool deviceLost() const noexcept { return false; }
+    // [any] Optional: why the device is gone and what to do, for getErrorMessage (stable
+    // storage, the backend's lifetime). When it returns text, every call that needs the
+    // device fails with it while deviceLost() (engines: a server shut down under us).
+    virtual const char* lostMessage() const noexcept { return nullptr; }
 
     // [control] Driver-specific future() selectors in Foldback's reserved range (fault
     // injection...). Return ASE_InvalidParameter for selectors you do not know.

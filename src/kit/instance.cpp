@@ -153,6 +153,7 @@ class Instance final : private KitContext {
             if (!initialized_) fail(ASE_InvalidMode, "not initialized: call init first");
             if (!prepared_) fail(ASE_InvalidMode, "no buffers: call createBuffers before start");
             if (running_) return ASE_OK;
+            if (const char* why = lostMessage()) fail(ASE_NotPresent, "{}", why);
             if (lost()) fail(ASE_HWMalfunction, "the device is gone; re-open the driver");
             running_.emplace(*this);
             return ASE_OK;
@@ -211,6 +212,7 @@ class Instance final : private KitContext {
     ASIOError getSampleRate(double* rate) noexcept {
         // May come from the audio thread: no formatting.
         if (!initialized_) return rtFail(ASE_NotPresent, "getSampleRate: not initialized: call init first");
+        if (const char* why = lostMessage()) return rtFail(ASE_NotPresent, why);
         if (!rate) return rtFail(ASE_InvalidParameter, "getSampleRate: the result pointer is NULL");
         StreamCore* live = live_.load(std::memory_order_acquire);
         *rate = live ? live->currentRate() : rate_;
@@ -261,6 +263,7 @@ class Instance final : private KitContext {
     ASIOError getSamplePosition(ASIOSamples* pos, ASIOTimeStamp* stamp) noexcept {
         // Cheap and lock-free: hosts call it from inside bufferSwitch.
         if (!initialized_) return rtFail(ASE_NotPresent, "getSamplePosition: not initialized: call init first");
+        if (const char* why = lostMessage()) return rtFail(ASE_NotPresent, why);
         StreamCore* live = live_.load(std::memory_order_acquire);
         if (!live) return rtFail(ASE_SPNotAdvancing, "getSamplePosition: not running: call start first");
         if (!pos || !stamp) return rtFail(ASE_InvalidParameter, "getSamplePosition: a result pointer is NULL");
@@ -418,8 +421,11 @@ class Instance final : private KitContext {
     }
     void requireInit() const {
         if (!initialized_) fail(ASE_NotPresent, "not initialized: call init first");
+        if (const char* why = lostMessage()) fail(ASE_NotPresent, "{}", why);
     }
     bool lost() const noexcept { return backend_ && backend_->deviceLost(); }
+    // The backend's own text while its device is lost (backends that give one), else null.
+    const char* lostMessage() const noexcept { return lost() ? backend_->lostMessage() : nullptr; }
     bool rateUsable(double rate) const {
         return std::isfinite(rate) && rate > 0 && backend_->canSampleRate(rate, caps_);
     }
