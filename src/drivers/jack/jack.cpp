@@ -1,0 +1,711 @@
+// The JACK driver: one JACK client per instance, over the kit (Style::Engine). JACK's
+// process thread is the kit's period: every channel is a JACK port, the host's double
+// buffers are filled from and copied to the port buffers in the process callback.
+//
+// Settings: [jack] in the instance's config.toml (docs/drivers/jack.md).
+//
+// Lifecycle
+//   init            jack_client_open(JackNoStartServer): never starts a server. Ports are
+//                   registered here (channel count and names are fixed from now on).
+//   createBuffers   the first one activates the client (through the host's thread
+//                   creator) and makes the connections; the client stays active until
+//                   release, so connections a person makes survive disposeBuffers /
+//                   createBuffers.
+//   start / stop    only open / close the window in which the process callback hands
+//                   periods to the kit (outputs are silent outside it).
+//   release         jack_deactivate + jack_client_close.
+//
+// Threads
+//   JACK's process thread    onProcess: port buffers -> KitContext::process. Stack work,
+//                            atomics and libjack's lock-free getters only (checked by the
+//                            RT-safety interposer: the whole callback is a checked scope).
+//   libjack's other threads  buffer-size, rate, xrun, latency and shutdown callbacks only
+//                            set atomics and post a semaphore.
+//   the driver's worker      turns a period change into KitContext::bufferSizeChanged and a
+//                            shutdown into KitContext::resetRequest, never on the audio
+//                            thread (the kit takes a lock there) and only while the stream
+//                            runs; outside a stream the control thread catches up.
+//   Overloads, latency and rate changes reach the kit from the process thread, at the
+//   start of the next period.
+//
+// Time
+//   jack_get_cycle_times() gives the period's first frame in microseconds of
+//   jack_get_time(). On Linux, jackd2's jack_get_time() is clock_gettime(CLOCK_MONOTONIC)
+//   in microseconds (linux/JackLinuxTime.c, jack_get_microseconds_from_system, the default
+//   system clock source), and pipewire-jack's is CLOCK_MONOTONIC too; so ns = us * 1000.
+//   The driver checks it at activation (the offset between jack_get_time() and
+//   CLOCK_MONOTONIC measured here is below 2 us, i.e. the same clock truncated to us); a
+//   server started with another clock source (jackd -c h / -c c) gets the measured offset
+//   added instead. JACK's 32-bit frame counter is used only as a delta (it wraps after
+//   about 24.8 h at 48 kHz); the position is the kit's own 64-bit count.
+#include <jack/jack.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "drivers/jack/libjack.hpp"
+#include "kit/backend.hpp"
+#include "kit/entry_points.hpp"
+#include "kit/error.hpp"
+#include "kit/rt_scope.hpp"
+
+namespace foldback::jack {
+
+using namespace foldback::kit;
+
+namespace {
+
+constexpr long kMaxChannels = 256;
+constexpr std::size_t kSampleBytes = sizeof(float);  // JACK audio ports: 32-bit float
+
+std::int64_t monotonicNs() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::string defaultServerName() {
+    const char* env = std::getenv("JACK_DEFAULT_SERVER");
+    return env && *env ? env : "default";
+}
+
+// jack_get_ports() as strings (the array is libjack's: freed with jack_free).
+std::vector<std::string> listPorts(const LibJack& lib, jack_client_t* client, unsigned long flags) {
+    std::vector<std::string> out;
+    const char** ports = lib.get_ports(client, nullptr, JACK_DEFAULT_AUDIO_TYPE, flags);
+    if (!ports) return out;
+    for (const char** p = ports; *p; ++p) out.emplace_back(*p);
+    lib.release(static_cast<void*>(ports));
+    return out;
+}
+
+struct Settings {
+    long inputs = -1;   // -1: as many as the server has physical capture ports
+    long outputs = -1;  // -1: as many as it has physical playback ports
+    bool autoConnect = true;
+    std::string server;      // "" = $JACK_DEFAULT_SERVER or "default"
+    std::string clientName;  // "" = the instance name
+    std::string channelNames = "port";
+    std::string library;  // "" = libjack.so.0
+    bool debug = false;
+    std::vector<std::pair<std::string, std::string>> connect;
+};
+
+Settings readSettings(const KitContext& kit) {
+    const Config& cfg = kit.config();
+    Settings s;
+    s.inputs = cfg.integer("jack", "inputs", -1, -1, kMaxChannels);
+    s.outputs = cfg.integer("jack", "outputs", -1, -1, kMaxChannels);
+    s.autoConnect = cfg.boolean("jack", "auto_connect", true);
+    // `device` is the spelling `foldback list` looks for; `server` wins when both are set.
+    s.server = cfg.string("jack", "server", cfg.string("jack", "device", ""));
+    s.clientName = cfg.string("jack", "client_name", kit.instanceName());
+    if (s.clientName.empty()) s.clientName = kit.instanceName();
+    s.channelNames = cfg.string("jack", "channel_names", "port");
+    if (s.channelNames != "port" && s.channelNames != "alias" && s.channelNames != "own")
+        fail(ASE_NotPresent, "[jack] channel_names = \"{}\": use \"port\", \"alias\" or \"own\"",
+             s.channelNames);
+    s.library = cfg.string("jack", "library", "");
+    s.debug = cfg.boolean("jack", "debug", false);
+    if (const auto* sec = cfg.table().get_as<toml::table>("jack")) {
+        if (const auto* node = sec->get("connect")) {
+            const auto* arr = node->as_array();
+            bool ok = arr != nullptr;
+            if (ok) {
+                for (const auto& pair : *arr) {
+                    const auto* p = pair.as_array();
+                    if (!p || p->size() != 2 || !(*p)[0].is_string() || !(*p)[1].is_string()) {
+                        ok = false;
+                        break;
+                    }
+                    s.connect.emplace_back(*(*p)[0].value<std::string>(), *(*p)[1].value<std::string>());
+                }
+            }
+            if (!ok)
+                fail(ASE_NotPresent,
+                     "[jack] connect must be a list of [\"source\", \"destination\"] port pairs");
+        }
+    }
+    return s;
+}
+
+class JackBackend final : public Backend {
+  public:
+    JackBackend() { sem_init(&wake_, 0, 0); }
+    ~JackBackend() override {
+        close();
+        sem_destroy(&wake_);
+    }
+
+    Style style() const noexcept override { return Style::Engine; }
+
+    Capabilities open(KitContext& kit) override {
+        kit_ = &kit;
+        hooks_ = &rtHooks();  // looked up here, on a control thread
+        settings_ = readSettings(kit);
+        lib_ = &load(settings_.library);
+        if (settings_.debug) {
+            debugMessages(true);
+            debugOn_ = true;
+        }
+        serverName_ = settings_.server.empty() ? defaultServerName() : settings_.server;
+        lostText_ = fmt::format(
+            "the JACK server '{}' is gone: start it again, then release and re-load the driver",
+            serverName_);
+
+        // Never start a server: listing and probing must not.
+        jack_status_t status{};
+        const auto options = static_cast<jack_options_t>(
+            JackNoStartServer | (settings_.server.empty() ? 0 : JackServerName));
+        client_ = settings_.server.empty()
+                      ? lib_->client_open(settings_.clientName.c_str(), options, &status)
+                      : lib_->client_open(settings_.clientName.c_str(), options, &status,
+                                          settings_.server.c_str());
+        if (!client_) failOpen(status);
+        try {
+            return describe();
+        } catch (...) {
+            close();
+            throw;
+        }
+    }
+
+    void close() noexcept override {
+        if (client_) {
+            // After a shutdown the handle is dead but still owns memory: closing it is the
+            // only way to free it, and jack_deactivate would only talk to a closed socket.
+            if (active_ && !lost_.load()) lib_->deactivate(client_);
+            lib_->client_close(client_);  // no callback runs after this
+            client_ = nullptr;
+            active_ = false;
+        }
+        if (worker_.joinable()) {
+            quit_.store(true);
+            sem_post(&wake_);
+            worker_.join();
+        }
+        if (debugOn_) {
+            debugMessages(false);
+            debugOn_ = false;
+        }
+    }
+
+    bool canSampleRate(double rate, const Capabilities&) const override {
+        return rate == static_cast<double>(serverRate_.load(std::memory_order_relaxed));
+    }
+    void setSampleRate(double) override {}  // only the server's own rate is accepted
+
+    Latency latency(long bufferSize) const override {
+        (void)bufferSize;  // JACK's ranges are for the server's period; the kit adds its FIFO
+        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        long in = 0, out = 0;
+        if (active_)
+            measuredLatency(in, out);
+        else
+            estimatedLatency(in, out);
+        const long period = static_cast<long>(serverPeriod_.load(std::memory_order_relaxed));
+        return {in, out, std::max(0L, in - period), std::max(0L, out - period)};
+    }
+
+    void prepare(const StreamSetup& setup) override {
+        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        hostFrames_ = setup.bufferSize;
+        activeInputs_ = setup.activeInputs;
+        inPtr_.assign(inPorts_.size(), nullptr);
+        outPtr_.assign(outPorts_.size(), nullptr);
+        catchUpPeriod();  // caps only: the kit has no stream yet
+        const FoldbackThreadCreator& creator = kit_->threadCreator();
+        if (active_ && (creator.create != creator_.create || creator.context != creator_.context)) {
+            // The host changed its thread creator since the first createBuffers: the
+            // process thread must be re-made through the new one.
+            lib_->deactivate(client_);
+            active_ = false;
+        }
+        if (!active_) activate(creator);
+        latencyDirty_.store(false);
+    }
+    void unprepare() noexcept override { hostFrames_ = 0; }
+
+    void start() override {
+        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        clockOffsetNs_ = measureClockOffset();
+        xruns_.store(0);
+        ratePending_.store(0);
+        first_ = true;
+        lastTimeNs_ = 0;
+        bool announce = false;
+        {
+            std::lock_guard<std::mutex> lock(kitMutex_);
+            const long period = static_cast<long>(serverPeriod_.load());
+            if (period != hostFrames_) {
+                // The host created its buffers at another size than the server runs now:
+                // it hears of it (kAsioBufferSizeChange or a reset) from the worker; the
+                // kit's FIFO keeps the switch at the host's size meanwhile.
+                toldPeriod_ = -1;
+                announce = true;
+            }
+            streaming_.store(true, std::memory_order_seq_cst);
+        }
+        if (announce) sem_post(&wake_);
+    }
+
+    void stop() noexcept override {
+        streaming_.store(false, std::memory_order_seq_cst);
+        // A period inside KitContext::process finishes; none starts after this. (A host
+        // calling stop from its own callback is on the process thread: nothing to wait for.)
+        const pthread_t self = pthread_self();
+        if (!(processThreadKnown_.load() && pthread_equal(processThread_.load(), self))) {
+            while (inProcess_.load(std::memory_order_seq_cst) != 0) {
+                timespec ts{0, 100'000};
+                nanosleep(&ts, nullptr);
+            }
+        }
+        // Nor does a worker call into the kit (unless this is that call).
+        if (!(worker_.joinable() && pthread_equal(workerThread_, self))) {
+            std::lock_guard<std::mutex> lock(kitMutex_);
+        }
+    }
+
+    DeviceIo begin() noexcept override { return {}; }  // Style::Engine: unused
+    void end() noexcept override {}
+
+    bool deviceLost() const noexcept override { return lost_.load(std::memory_order_acquire); }
+    const char* lostMessage() const noexcept override { return lostText_.c_str(); }
+
+    std::vector<DeviceCandidate> discover() const override {
+        // The server this environment selects ($JACK_DEFAULT_SERVER, else "default"), if one
+        // runs. Other servers of the machine are not probed.
+        std::vector<DeviceCandidate> found;
+        const LibJack* lib = nullptr;
+        try {
+            lib = &load("");
+        } catch (const Error&) {
+            return found;
+        }
+        jack_status_t status{};
+        jack_client_t* c = lib->client_open("foldback-probe", JackNoStartServer, &status);
+        if (!c) return found;
+        const auto capture = listPorts(*lib, c, JackPortIsPhysical | JackPortIsOutput);
+        const auto playback = listPorts(*lib, c, JackPortIsPhysical | JackPortIsInput);
+        const jack_nframes_t rate = lib->get_sample_rate(c);
+        const jack_nframes_t period = lib->get_buffer_size(c);
+        lib->client_close(c);
+        DeviceCandidate d;
+        d.id = defaultServerName();
+        d.inputs = static_cast<long>(capture.size());
+        d.outputs = static_cast<long>(playback.size());
+        d.description = fmt::format("JACK server '{}': {} capture, {} playback ports, {} Hz, {} frames",
+                                    d.id, d.inputs, d.outputs, rate, period);
+        found.push_back(std::move(d));
+        return found;
+    }
+
+  private:
+    [[noreturn]] void failOpen(jack_status_t status) const {
+        if (status & JackServerFailed)
+            fail(ASE_NotPresent, "no JACK server running (start jackd or PipeWire's JACK): server '{}'",
+                 serverName_);
+        if (status & JackVersionError)
+            fail(ASE_NotPresent,
+                 "the JACK server '{}' speaks another protocol version than {}; use the libjack "
+                 "that came with the server",
+                 serverName_, lib_->path);
+        if (status & JackServerError)
+            fail(ASE_NotPresent, "the JACK server '{}' refused the client (status {:#x})", serverName_,
+                 static_cast<unsigned>(status));
+        fail(ASE_NotPresent, "cannot open a client of the JACK server '{}' (status {:#x})", serverName_,
+             static_cast<unsigned>(status));
+    }
+
+    // After jack_client_open: ports, names, callbacks, the worker; the kit's description.
+    Capabilities describe() {
+        clientName_ = lib_->get_client_name(client_);
+        serverRate_.store(lib_->get_sample_rate(client_));
+        const jack_nframes_t period = lib_->get_buffer_size(client_);
+        serverPeriod_.store(period);
+        toldPeriod_ = static_cast<long>(period);
+        physicalCapture_ = listPorts(*lib_, client_, JackPortIsPhysical | JackPortIsOutput);
+        physicalPlayback_ = listPorts(*lib_, client_, JackPortIsPhysical | JackPortIsInput);
+
+        // Default: every physical port; two each way on a server that has none.
+        auto count = [](long configured, std::size_t physical) {
+            if (configured >= 0) return configured;
+            return physical > 0 ? static_cast<long>(std::min<std::size_t>(physical, kMaxChannels)) : 2L;
+        };
+        const long ins = count(settings_.inputs, physicalCapture_.size());
+        const long outs = count(settings_.outputs, physicalPlayback_.size());
+        if (ins + outs == 0) fail(ASE_NotPresent, "[jack] inputs = 0 and outputs = 0: no channel left");
+
+        Capabilities caps;
+        for (long i = 0; i < ins; ++i) {
+            const std::string shortName = fmt::format("in_{}", i + 1);
+            jack_port_t* p = lib_->port_register(client_, shortName.c_str(), JACK_DEFAULT_AUDIO_TYPE,
+                                                 JackPortIsInput, 0);
+            if (!p) fail(ASE_NotPresent, "cannot register the JACK port {}:{}", clientName_, shortName);
+            inPorts_.push_back(p);
+            const std::string* physical = settings_.autoConnect && static_cast<std::size_t>(i) < physicalCapture_.size()
+                                              ? &physicalCapture_[static_cast<std::size_t>(i)]
+                                              : nullptr;
+            caps.inputs.push_back({channelName(physical, shortName), 0});
+        }
+        for (long i = 0; i < outs; ++i) {
+            const std::string shortName = fmt::format("out_{}", i + 1);
+            jack_port_t* p = lib_->port_register(client_, shortName.c_str(), JACK_DEFAULT_AUDIO_TYPE,
+                                                 JackPortIsOutput, 0);
+            if (!p) fail(ASE_NotPresent, "cannot register the JACK port {}:{}", clientName_, shortName);
+            outPorts_.push_back(p);
+            const std::string* physical = settings_.autoConnect && static_cast<std::size_t>(i) < physicalPlayback_.size()
+                                              ? &physicalPlayback_[static_cast<std::size_t>(i)]
+                                              : nullptr;
+            caps.outputs.push_back({channelName(physical, shortName), 1});
+        }
+
+        lib_->set_process_callback(client_, &JackBackend::onProcess, this);
+        lib_->set_buffer_size_callback(client_, &JackBackend::onBufferSize, this);
+        lib_->set_sample_rate_callback(client_, &JackBackend::onSampleRate, this);
+        lib_->set_xrun_callback(client_, &JackBackend::onXrun, this);
+        if (lib_->set_latency_callback && lib_->port_get_latency_range && lib_->port_set_latency_range)
+            lib_->set_latency_callback(client_, &JackBackend::onLatency, this);
+        // Both: jackd2 calls both (info first), pipewire-jack 0.3.65 only the plain one.
+        lib_->on_shutdown(client_, &JackBackend::onShutdown, this);
+        if (lib_->on_info_shutdown) lib_->on_info_shutdown(client_, &JackBackend::onInfoShutdown, this);
+
+        worker_ = std::thread([this] { work(); });
+        workerThread_ = worker_.native_handle();
+
+        caps.sampleType = ASIOSTFloat32LSB;
+        const long p = static_cast<long>(period);
+        caps.bufferSizes = {p, p, p, 0};
+        caps.rate = static_cast<double>(serverRate_.load());
+        caps.rates = {caps.rate};
+        caps.clockSources = {"JACK server"};
+        return caps;
+    }
+
+    // A channel is named after the physical port it is connected to (auto_connect), else
+    // after its own port.
+    std::string channelName(const std::string* physical, const std::string& own) const {
+        if (!physical || settings_.channelNames == "own") return own;
+        if (settings_.channelNames == "alias" && lib_->port_get_aliases && lib_->port_name_size) {
+            if (jack_port_t* p = lib_->port_by_name(client_, physical->c_str())) {
+                const auto size = static_cast<std::size_t>(lib_->port_name_size());
+                std::vector<char> a(size, '\0'), b(size, '\0');
+                char* const aliases[2] = {a.data(), b.data()};
+                if (lib_->port_get_aliases(p, aliases) > 0 && a[0]) return a.data();
+            }
+        }
+        constexpr std::string_view kSystem = "system:";
+        if (physical->rfind(kSystem, 0) == 0) return physical->substr(kSystem.size());
+        return *physical;
+    }
+
+    std::string fullName(const std::string& port) const {
+        return port.find(':') == std::string::npos ? clientName_ + ":" + port : port;
+    }
+
+    void activate(const FoldbackThreadCreator& creator) {
+        {
+            CreatorScope scope(*lib_, creator);
+            if (lib_->activate(client_) != 0)
+                fail(ASE_HWMalfunction, "the JACK server '{}' refused to activate the client '{}'",
+                     serverName_, clientName_);
+        }
+        active_ = true;
+        creator_ = creator;
+        // Connections: failures are not fatal (a port may not exist yet); debug shows them.
+        auto link = [&](const std::string& from, const std::string& to) {
+            const int r = lib_->connect(client_, from.c_str(), to.c_str());
+            if (r != 0 && r != EEXIST && settings_.debug)
+                std::fprintf(stderr, "foldback-jack: %s: cannot connect %s -> %s\n",
+                             kit_->instanceName().c_str(), from.c_str(), to.c_str());
+        };
+        if (settings_.autoConnect) {
+            for (std::size_t i = 0; i < inPorts_.size() && i < physicalCapture_.size(); ++i)
+                link(physicalCapture_[i], lib_->port_name(inPorts_[i]));
+            for (std::size_t i = 0; i < outPorts_.size() && i < physicalPlayback_.size(); ++i)
+                link(lib_->port_name(outPorts_[i]), physicalPlayback_[i]);
+        }
+        for (const auto& [from, to] : settings_.connect) link(fullName(from), fullName(to));
+        // Latencies settle synchronously (the server runs every client's latency callback
+        // before this returns), so getLatencies right after createBuffers is exact.
+        if (lib_->recompute_total_latencies) lib_->recompute_total_latencies(client_);
+    }
+
+    // JACK's ranges for our own ports (they include the period): the largest per direction.
+    void measuredLatency(long& in, long& out) const {
+        in = out = 0;
+        if (!lib_->port_get_latency_range) {
+            in = out = static_cast<long>(serverPeriod_.load());
+            return;
+        }
+        for (jack_port_t* p : inPorts_) {
+            jack_latency_range_t r{};
+            lib_->port_get_latency_range(p, JackCaptureLatency, &r);
+            in = std::max(in, static_cast<long>(r.max));
+        }
+        for (jack_port_t* p : outPorts_) {
+            jack_latency_range_t r{};
+            lib_->port_get_latency_range(p, JackPlaybackLatency, &r);
+            out = std::max(out, static_cast<long>(r.max));
+        }
+    }
+
+    // Before activation: what JACK will report once the configured connections exist (an
+    // input port's capture latency is the largest of its sources', an output's playback
+    // latency the largest of its destinations').
+    void estimatedLatency(long& in, long& out) const {
+        in = out = 0;
+        if (!lib_->port_get_latency_range) {
+            in = out = static_cast<long>(serverPeriod_.load());
+            return;
+        }
+        auto range = [&](const std::string& name, jack_latency_callback_mode_t mode) -> long {
+            jack_port_t* p = lib_->port_by_name(client_, name.c_str());
+            if (!p) return 0;
+            jack_latency_range_t r{};
+            lib_->port_get_latency_range(p, mode, &r);
+            return static_cast<long>(r.max);
+        };
+        if (settings_.autoConnect) {
+            for (std::size_t i = 0; i < inPorts_.size() && i < physicalCapture_.size(); ++i)
+                in = std::max(in, range(physicalCapture_[i], JackCaptureLatency));
+            for (std::size_t i = 0; i < outPorts_.size() && i < physicalPlayback_.size(); ++i)
+                out = std::max(out, range(physicalPlayback_[i], JackPlaybackLatency));
+        }
+        const std::string prefix = clientName_ + ":";
+        for (const auto& [fromShort, toShort] : settings_.connect) {
+            const std::string from = fullName(fromShort), to = fullName(toShort);
+            const bool fromUs = from.rfind(prefix, 0) == 0, toUs = to.rfind(prefix, 0) == 0;
+            if (toUs && !fromUs) in = std::max(in, range(from, JackCaptureLatency));
+            if (fromUs && !toUs) out = std::max(out, range(to, JackPlaybackLatency));
+        }
+    }
+
+    // jack_get_time() against CLOCK_MONOTONIC: 0 when they are the same clock.
+    std::int64_t measureClockOffset() const {
+        std::int64_t best = INT64_MAX, offset = 0;
+        for (int i = 0; i < 8; ++i) {
+            const std::int64_t a = monotonicNs();
+            const auto j = static_cast<std::int64_t>(lib_->get_time());
+            const std::int64_t b = monotonicNs();
+            if (b - a < best) {
+                best = b - a;
+                offset = j * 1000 - (a + b) / 2;
+            }
+        }
+        // Same clock: the difference is the microsecond truncation plus the read itself.
+        return (offset > -1'000'000 && offset < 1'000'000) ? 0 : -offset;
+    }
+
+    // ---- control-side catch-up and the worker ------------------------------------------
+    // [control, not streaming] A period change the kit has not heard of yet: caps only.
+    void catchUpPeriod() {
+        std::lock_guard<std::mutex> lock(kitMutex_);
+        const long p = static_cast<long>(serverPeriod_.load());
+        if (p != toldPeriod_) {
+            toldPeriod_ = p;
+            kit_->bufferSizeChanged({p, p, p, 0});
+        }
+    }
+
+    void work() noexcept {
+        for (;;) {
+            while (sem_wait(&wake_) != 0 && errno == EINTR) {
+            }
+            if (quit_.load()) return;
+            std::lock_guard<std::mutex> lock(kitMutex_);
+            // Outside a stream the kit's state may be changing under the control thread
+            // (createBuffers / disposeBuffers): leave it to prepare() and start().
+            if (!streaming_.load()) continue;
+            if (lost_.load()) {
+                if (!resetSent_) {
+                    resetSent_ = true;
+                    kit_->resetRequest();
+                }
+                continue;
+            }
+            const long p = static_cast<long>(serverPeriod_.load());
+            if (p != toldPeriod_) {
+                toldPeriod_ = p;
+                kit_->bufferSizeChanged({p, p, p, 0});
+            }
+        }
+    }
+
+    // ---- libjack's callbacks ---------------------------------------------------------------
+    static int onProcess(jack_nframes_t frames, void* arg) noexcept {
+        static_cast<JackBackend*>(arg)->process(frames);
+        return 0;
+    }
+
+    void process(jack_nframes_t frames) noexcept {
+        RtScope scope(*hooks_);
+        inProcess_.fetch_add(1, std::memory_order_seq_cst);
+        if (!streaming_.load(std::memory_order_seq_cst)) {
+            silence(frames);
+            inProcess_.fetch_sub(1, std::memory_order_release);
+            return;
+        }
+        if (!processThreadKnown_.load(std::memory_order_relaxed)) {
+            processThread_.store(pthread_self(), std::memory_order_relaxed);
+            processThreadKnown_.store(true, std::memory_order_release);
+        }
+        for (std::size_t c = 0; c < inPorts_.size(); ++c)
+            inPtr_[c] = activeInputs_[c] ? lib_->port_get_buffer(inPorts_[c], frames) : nullptr;
+        for (std::size_t c = 0; c < outPorts_.size(); ++c)
+            outPtr_[c] = lib_->port_get_buffer(outPorts_[c], frames);
+
+        jack_nframes_t counter = 0;
+        std::int64_t timeNs = 0;
+        jack_time_t usecs = 0, nextUsecs = 0;
+        float periodUsecs = 0;
+        if (lib_->get_cycle_times &&
+            lib_->get_cycle_times(client_, &counter, &usecs, &nextUsecs, &periodUsecs) == 0) {
+            timeNs = static_cast<std::int64_t>(usecs) * 1000 + clockOffsetNs_;
+        } else {
+            counter = lib_->last_frame_time(client_);
+            timeNs = monotonicNs();
+        }
+        if (timeNs <= lastTimeNs_) timeNs = lastTimeNs_ + 1;  // strictly increasing
+        lastTimeNs_ = timeNs;
+        // Unsigned 32-bit difference: correct across the counter's wrap.
+        long delta = static_cast<long>(static_cast<jack_nframes_t>(counter - lastCounter_));
+        if (first_ || delta > 10L * static_cast<long>(serverRate_.load(std::memory_order_relaxed)))
+            delta = first_ ? static_cast<long>(frames) : lastFrames_;  // a counter reset, not a loss
+        first_ = false;
+        lastCounter_ = counter;
+        lastFrames_ = static_cast<long>(frames);
+
+        for (long x = xruns_.exchange(0, std::memory_order_acq_rel); x > 0; --x) kit_->overload();
+        if (latencyDirty_.exchange(false, std::memory_order_acq_rel)) kit_->latenciesChanged();
+        if (const double rate = ratePending_.exchange(0, std::memory_order_acq_rel); rate > 0)
+            kit_->rateChanged(rate);
+
+        kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs, delta);
+        inProcess_.fetch_sub(1, std::memory_order_release);
+    }
+
+    void silence(jack_nframes_t frames) noexcept {
+        for (jack_port_t* p : outPorts_)
+            if (void* b = lib_->port_get_buffer(p, frames)) std::memset(b, 0, frames * kSampleBytes);
+    }
+
+    static int onBufferSize(jack_nframes_t frames, void* arg) noexcept {
+        auto* self = static_cast<JackBackend*>(arg);
+        if (frames != self->serverPeriod_.exchange(frames)) sem_post(&self->wake_);
+        return 0;
+    }
+    static int onSampleRate(jack_nframes_t rate, void* arg) noexcept {
+        auto* self = static_cast<JackBackend*>(arg);
+        if (rate != self->serverRate_.exchange(rate)) self->ratePending_.store(static_cast<double>(rate));
+        return 0;
+    }
+    static int onXrun(void* arg) noexcept {
+        static_cast<JackBackend*>(arg)->xruns_.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
+    // Setting a latency callback replaces JACK's default propagation, so it is done here
+    // the same way: the client passes input to output (a host monitors in the same
+    // period), so our outputs inherit the largest capture latency of our inputs and our
+    // inputs the largest playback latency of our outputs.
+    static void onLatency(jack_latency_callback_mode_t mode, void* arg) noexcept {
+        auto* self = static_cast<JackBackend*>(arg);
+        const LibJack& lib = *self->lib_;
+        const bool capture = mode == JackCaptureLatency;
+        const auto& from = capture ? self->inPorts_ : self->outPorts_;
+        const auto& to = capture ? self->outPorts_ : self->inPorts_;
+        jack_latency_range_t all{UINT32_MAX, 0};
+        for (jack_port_t* p : from) {
+            jack_latency_range_t r{};
+            lib.port_get_latency_range(p, mode, &r);
+            all.min = std::min(all.min, r.min);
+            all.max = std::max(all.max, r.max);
+        }
+        if (all.min == UINT32_MAX) all.min = 0;
+        for (jack_port_t* p : to) lib.port_set_latency_range(p, mode, &all);
+        auto& seen = capture ? self->seenIn_ : self->seenOut_;
+        if (seen.exchange(static_cast<long>(all.max)) != static_cast<long>(all.max))
+            self->latencyDirty_.store(true, std::memory_order_release);
+    }
+    static void onShutdown(void* arg) noexcept { static_cast<JackBackend*>(arg)->markLost(); }
+    static void onInfoShutdown(jack_status_t, const char*, void* arg) noexcept {
+        static_cast<JackBackend*>(arg)->markLost();
+    }
+    // Idempotent: jackd2 calls both shutdown callbacks.
+    void markLost() noexcept {
+        if (!lost_.exchange(true, std::memory_order_acq_rel)) sem_post(&wake_);
+    }
+
+    // ---- state -------------------------------------------------------------------------
+    KitContext* kit_ = nullptr;
+    const RtHooks* hooks_ = nullptr;
+    const LibJack* lib_ = nullptr;
+    Settings settings_;
+    bool debugOn_ = false;
+    std::string serverName_, clientName_, lostText_;
+    jack_client_t* client_ = nullptr;
+    std::vector<jack_port_t*> inPorts_, outPorts_;
+    std::vector<std::string> physicalCapture_, physicalPlayback_;
+    bool active_ = false;
+    FoldbackThreadCreator creator_{nullptr, nullptr};  // the one the client was activated with
+
+    // Prepared stream (control thread writes them only while the window is closed).
+    long hostFrames_ = 0;
+    std::vector<bool> activeInputs_;
+    std::vector<const void*> inPtr_;
+    std::vector<void*> outPtr_;
+
+    // Process thread.
+    bool first_ = true;
+    jack_nframes_t lastCounter_ = 0;
+    long lastFrames_ = 0;
+    std::int64_t lastTimeNs_ = 0;
+    std::int64_t clockOffsetNs_ = 0;  // written before the window opens
+    std::atomic<pthread_t> processThread_{};
+    std::atomic<bool> processThreadKnown_{false};
+
+    // Shared.
+    std::atomic<bool> streaming_{false};
+    std::atomic<int> inProcess_{0};
+    std::atomic<bool> lost_{false};
+    std::atomic<jack_nframes_t> serverPeriod_{0};
+    std::atomic<jack_nframes_t> serverRate_{0};
+    std::atomic<long> xruns_{0};
+    std::atomic<bool> latencyDirty_{false};
+    std::atomic<long> seenIn_{-1}, seenOut_{-1};
+    std::atomic<double> ratePending_{0};
+
+    // Worker.
+    sem_t wake_{};
+    std::atomic<bool> quit_{false};
+    std::thread worker_;
+    pthread_t workerThread_{};
+    std::mutex kitMutex_;   // worker and control threads only, never the process thread
+    long toldPeriod_ = 0;   // the period the kit knows (under kitMutex_)
+    bool resetSent_ = false;  // under kitMutex_
+};
+
+std::unique_ptr<Backend> makeBackend() { return std::make_unique<JackBackend>(); }
+
+}  // namespace
+
+}  // namespace foldback::jack
+
+FOLDBACK_DRIVER_ENTRY_POINTS("Foldback JACK", "JACK server (jackd2 or PipeWire's JACK), ASIO-compatible",
+                             &foldback::jack::makeBackend)
