@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "host.hpp"
 
@@ -203,6 +205,47 @@ TEST(HostCalls, GetSamplePositionInsideEverySwitchFromTheFirst) {
             }
         }
     }
+}
+
+// A control thread (a UI, a sync engine) polls getSamplePosition while the stream runs:
+// every answer is a whole (position, time) pair of some block, and never goes backwards.
+TEST(HostCalls, GetSamplePositionFromAnotherThreadIsNeverTorn) {
+    const std::string name = addInstance("it-sp-poll", kCatchUpAll);
+    Host host;
+    Driver d(name);
+    ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();
+    ASSERT_EQ(host.createBuffers(d, 32), ASE_OK);
+    ASSERT_EQ(d.start(), ASE_OK);
+    ASSERT_TRUE(host.waitSwitches(2));
+    // Busy polling for 300 ms; every distinct answer is kept.
+    std::vector<std::pair<std::int64_t, std::int64_t>> seen;
+    seen.reserve(1 << 16);
+    long long calls = 0;
+    const std::int64_t until = nowNs() + 300'000'000;
+    while (nowNs() < until) {
+        ASIOSamples pos = 0;
+        ASIOTimeStamp t = 0;
+        ASSERT_EQ(d.v().getSamplePosition(d.get(), &pos, &t), ASE_OK);
+        ++calls;
+        if (seen.empty() || seen.back() != std::make_pair<std::int64_t, std::int64_t>(pos, t))
+            if (seen.size() < seen.capacity()) seen.emplace_back(pos, t);
+    }
+    ASSERT_EQ(d.stop(), ASE_OK);
+    const auto recs = host.records();
+    ASSERT_GT(recs.size(), 100u);
+    std::int64_t last = -1;
+    long long torn = 0;
+    for (const auto& [pos, t] : seen) {
+        ASSERT_GE(pos, last) << "the position went backwards";
+        last = pos;
+        ASSERT_EQ(pos % 32, 0);
+        const auto k = static_cast<std::size_t>(pos / 32);
+        ASSERT_LT(k, recs.size());
+        torn += recs[k].systemTime != t;
+    }
+    EXPECT_GT(seen.size(), 100u);
+    EXPECT_EQ(torn, 0) << "answers whose time belongs to another block, of " << seen.size()
+                       << " distinct in " << calls << " calls";
 }
 
 struct LateCall {
