@@ -107,12 +107,21 @@ void AudioThread::runTimer() noexcept {
         if (stop_.load(std::memory_order_acquire)) break;
         const std::int64_t now = monotonicNs();
 
+        bool rebased = false;
+        if (n == 0) {
+            // The stream starts when the thread first runs: a late first wake-up is not a
+            // late period, and the first switch has position 0 with the start time.
+            baseTime = now;
+            dll_.reset(baseTime, periodNs);
+            rebased = true;
+        }
         const double changed = newRate_.exchange(0, std::memory_order_acq_rel);
         if (changed > 0) {
             baseTime = deadline(n);
             baseIndex = n;
             periodNs = frames * 1e9 / changed;
             dll_.reset(baseTime, periodNs);
+            rebased = true;
         }
         if (backend_.deviceLost()) {
             if (!lost) core_.resetRequest();
@@ -142,7 +151,7 @@ void AudioThread::runTimer() noexcept {
 
         for (std::int64_t k = 0; k < owed && !stop_.load(std::memory_order_relaxed); ++k) {
             std::int64_t t;
-            if (n == 0)
+            if (k == 0 && rebased)
                 t = dll_.current();
             else if (k == 0 && owed == 1 && skip == 0)
                 t = dll_.update(now);

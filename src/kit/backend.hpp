@@ -119,6 +119,11 @@ class Backend {
   public:
     virtual ~Backend() = default;
 
+    // The kit attaches its context right after making the backend, before open(), so
+    // future() (fault injection, device discovery) can use it on a backend never opened.
+    void attach(KitContext& context) noexcept { context_ = &context; }
+    KitContext& context() const noexcept { return *context_; }
+
     virtual Style style() const noexcept = 0;
     // [control] init(): open the device or connect to the server and describe it. Throws
     // kit::Error with a message a person can act on.
@@ -174,6 +179,9 @@ class Backend {
     virtual std::vector<DeviceCandidate> discover() const { return {}; }
     // [control] Driver version for getDriverVersion.
     virtual long version() const noexcept { return 1; }
+
+  private:
+    KitContext* context_ = nullptr;
 };
 
 }  // namespace foldback::kit

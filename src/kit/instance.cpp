@@ -121,6 +121,7 @@ class Instance final : private KitContext {
                 fail(ASE_HWMalfunction, "the device of '{}' is gone; wait until it is back", name_);
             config_ = Config::parse(registry::readConfig(name_), name_ + "/config.toml");
             auto backend = description_.factory();
+            backend->attach(*this);
             caps_ = backend->open(*this);
             try {
                 checkCaps();
@@ -215,7 +216,7 @@ class Instance final : private KitContext {
         if (const char* why = lostMessage()) return rtFail(ASE_NotPresent, why);
         if (!rate) return rtFail(ASE_InvalidParameter, "getSampleRate: the result pointer is NULL");
         StreamCore* live = live_.load(std::memory_order_acquire);
-        *rate = live ? live->currentRate() : rate_;
+        *rate = live ? live->currentRate() : rate_.load(std::memory_order_relaxed);
         return ASE_OK;
     }
     ASIOError setSampleRate(double rate) {
@@ -225,7 +226,7 @@ class Instance final : private KitContext {
                 fail(ASE_NoClock, "no external clock source: this device has only its internal clock");
             if (!rateUsable(rate))
                 fail(ASE_NoClock, "{} Hz is not supported; this device runs at {}", rate, ratesText());
-            if (rate == rate_) return ASE_OK;
+            if (rate == rate_.load()) return ASE_OK;
             if (running_) fail(ASE_InvalidMode, "cannot change the rate while running: call stop first");
             backend_->setSampleRate(rate);
             rate_ = rate;
@@ -379,8 +380,13 @@ class Instance final : private KitContext {
         if (auto* c = core()) c->resetRequest();
     }
     void rateChanged(double rate) noexcept override {
-        if (auto* c = core()) c->rateChanged(rate);
-        if (running_ && running_->thread) running_->thread->rateChanged(rate);
+        rate_.store(rate, std::memory_order_relaxed);  // getSampleRate and the next start
+        if (StreamCore* live = live_.load(std::memory_order_acquire)) {
+            live->rateChanged(rate);  // sampleRateDidChange at the next period
+            if (AudioThread* t = liveThread_.load(std::memory_order_acquire)) t->rateChanged(rate);
+        } else if (auto* c = core()) {
+            c->rateChangedNow(rate);  // prepared but stopped: tell the host at once
+        }
     }
     void latenciesChanged() noexcept override {
         if (auto* c = core()) c->latenciesChanged();
@@ -566,8 +572,15 @@ class Instance final : private KitContext {
                     t->injectDrop(f->value);
                     return ASE_SUCCESS;
                 }
-                if (!backend_) fail(ASE_NotPresent, "not initialized: call init first");
-                const ASIOError r = backend_->future(selector, opt);
+                // Without an opened device (e.g. while it is lost) a fresh backend takes it.
+                std::unique_ptr<Backend> probe;
+                Backend* b = backend_.get();
+                if (!b) {
+                    probe = description_.factory();
+                    probe->attach(*this);
+                    b = probe.get();
+                }
+                const ASIOError r = b->future(selector, opt);
                 if (r == ASE_InvalidParameter)
                     fail(ASE_NotPresent, "this driver does not support fault {} in this state", f->kind);
                 return r;
@@ -598,6 +611,7 @@ class Instance final : private KitContext {
                     thread = std::make_unique<AudioThread>(*in.backend_, core, in.config_.kit(),
                                                            in.rate_, in.creator_);
                     in.rtStatus_ = thread->start();
+                    in.liveThread_.store(thread.get(), std::memory_order_release);
                     if (!in.rtStatus_.warning.empty() && in.rtStatus_.warning != in.warned_) {
                         // Visible once per instance and cause, on the host's stderr.
                         std::fprintf(stderr, "foldback: %s: %s\n", in.name_.c_str(),
@@ -614,14 +628,14 @@ class Instance final : private KitContext {
             }
         }
         ~Running() {
-            {
-                std::lock_guard<std::mutex> lock(owner.liveMutex_);  // the config watcher
-                owner.live_.store(nullptr, std::memory_order_release);
-            }
             auto& core = *owner.prepared_->core;
+            owner.liveThread_.store(nullptr, std::memory_order_release);
             if (thread) thread->stop();
             owner.backend_->stop();
             core.disarm();  // no callback after this, whatever the backend does
+            // Cleared last: a switch overlapping stop() may still ask for its position.
+            std::lock_guard<std::mutex> lock(owner.liveMutex_);  // the config watcher
+            owner.live_.store(nullptr, std::memory_order_release);
         }
         Instance& owner;
         std::unique_ptr<AudioThread> thread;
@@ -642,7 +656,7 @@ class Instance final : private KitContext {
     Capabilities caps_;
     mutable std::mutex capsMutex_;  // caps_.bufferSizes: an engine thread may change them
     bool initialized_ = false;
-    double rate_ = 0;
+    std::atomic<double> rate_{0};  // the device's rate; an engine thread may change it
     long clockSource_ = 0;
     FoldbackThreadCreator creator_ = defaultThreadCreator();
     RtStatus rtStatus_;
@@ -650,6 +664,7 @@ class Instance final : private KitContext {
     std::optional<Prepared> prepared_;
     std::optional<Running> running_;
     std::atomic<StreamCore*> live_{nullptr};  // the running stream, for [any] entries
+    std::atomic<AudioThread*> liveThread_{nullptr};
     std::mutex liveMutex_;                     // control and watcher threads only, never audio
     std::unique_ptr<ConfigWatch> watch_;        // declared last: stops first
 };

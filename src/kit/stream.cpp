@@ -423,6 +423,11 @@ void StreamCore::rateChanged(double rate) noexcept {
     pendingRate_.store(rate, std::memory_order_release);
 }
 
+void StreamCore::rateChangedNow(double rate) noexcept {
+    rate_.store(rate, std::memory_order_relaxed);
+    if (callbacks_.sampleRateDidChange) callbacks_.sampleRateDidChange(rate);
+}
+
 void StreamCore::latenciesChanged() noexcept { send(kAsioLatenciesChanged); }
 
 void StreamCore::bufferSizeChanged(long frames) noexcept {

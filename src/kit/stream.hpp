@@ -69,6 +69,8 @@ class StreamCore {
     void overload() noexcept;
     void resetRequest() noexcept;
     void rateChanged(double rate) noexcept;
+    // [control] Not running: sampleRateDidChange at once; the next start uses the rate.
+    void rateChangedNow(double rate) noexcept;
     void latenciesChanged() noexcept;
     void bufferSizeChanged(long frames) noexcept;
     // [rt, inside the switch] outputReady(): take output half i now.

@@ -166,7 +166,7 @@ void Suite::argumentClasses() {
         expectA(a, std::string("A13.") + bc.name,
                 std::string("getChannelInfo(") + (bc.input ? "input " : "output ") +
                     std::to_string(bc.channel) + ")",
-                true, v.getChannelInfo(d, &info), {ASE_InvalidParameter});
+                false, v.getChannelInfo(d, &info), {ASE_InvalidParameter});
     }
 
     createBuffersHostile();
@@ -186,7 +186,7 @@ void Suite::argumentClasses() {
         char title[64];
         std::snprintf(title, sizeof title, "future(0x%lX, NULL)",
                       static_cast<unsigned long>(sc.selector));
-        expectA(a, std::string("A22.") + sc.name, title, true, v.future(d, sc.selector, nullptr),
+        expectA(a, std::string("A22.") + sc.name, title, false, v.future(d, sc.selector, nullptr),
                 {ASE_InvalidParameter});
     }
     expectA(a, "A23", "future(kAsioGetInternalBufferSamples, NULL)", false,
@@ -207,7 +207,7 @@ void Suite::argumentClasses() {
         }
         expectA(i, std::string("A24.") + stateName(s),
                 std::string("future(kAsioGetInternalBufferSamples, &info) in ") + stateName(s),
-                true, res, {ASE_SUCCESS}, extra);
+                false, res, {ASE_SUCCESS}, extra);
     };
     auto getFormat = [&](Instance& i, State s) {
         ASIOIoFormat fmt;
@@ -215,7 +215,7 @@ void Suite::argumentClasses() {
         fmt.FormatType = 12345;
         long res = i.vt().future(i.driver(), kAsioGetIoFormat, &fmt);
         expectA(i, std::string("A33.") + stateName(s),
-                std::string("future(kAsioGetIoFormat, &f) in ") + stateName(s), true, res,
+                std::string("future(kAsioGetIoFormat, &f) in ") + stateName(s), false, res,
                 {ASE_SUCCESS},
                 res == ASE_SUCCESS && fmt.FormatType != kASIOPCMFormat
                     ? "FormatType " + std::to_string(fmt.FormatType) + ", expected kASIOPCMFormat"
@@ -370,7 +370,7 @@ void Suite::argumentClasses() {
         std::memset(&fmt, 0, sizeof fmt);
         fmt.FormatType = kASIOPCMFormat;
         std::string name = sel == kAsioSetIoFormat ? "kAsioSetIoFormat" : "kAsioCanDoIoFormat";
-        expectA(a, std::string("A30.") + what, "future(" + name + ", {PCM}) in I", true,
+        expectA(a, std::string("A30.") + what, "future(" + name + ", {PCM}) in I", false,
                 v.future(d, sel, &fmt), {ASE_SUCCESS});
     }
     for (auto [what, sel] : {std::pair<const char*, long>{"can_do", kAsioCanDoIoFormat},
@@ -392,7 +392,7 @@ void Suite::argumentClasses() {
             }
             continue;
         }
-        expectA(a, id, title, true, res, {ASE_NotPresent},
+        expectA(a, id, title, false, res, {ASE_NotPresent},
                 fmt.FormatType != kASIOFormatInvalid
                     ? "FormatType is " + std::to_string(fmt.FormatType) +
                           ", expected -1 (kASIOFormatInvalid)"

@@ -63,7 +63,6 @@ class LoopbackBackend final : public Backend {
     Style style() const noexcept override { return Style::Timer; }
 
     Capabilities open(KitContext& kit) override {
-        kit_ = &kit;
         const Config& cfg = kit.config();
         if (markedLost(kit.instanceName()))
             fail(ASE_NotPresent, "the loopback device '{}' is gone (injected device loss)",
@@ -155,17 +154,17 @@ class LoopbackBackend final : public Backend {
         const auto* f = static_cast<const FoldbackFault*>(opt);
         switch (f->kind) {
             case kFoldbackFaultDeviceLoss:
-                markLost(kit_->instanceName(), true);
+                markLost(context().instanceName(), true);
                 lost_.store(true, std::memory_order_release);
                 return ASE_SUCCESS;
             case kFoldbackFaultDeviceReturn:
-                markLost(kit_->instanceName(), false);
+                markLost(context().instanceName(), false);
                 return ASE_SUCCESS;
             case kFoldbackFaultRateChange: {
                 const double rate = static_cast<double>(f->value);
                 if (std::find(kRates.begin(), kRates.end(), rate) == kRates.end())
                     fail(ASE_NoClock, "fault rate {} Hz is not a loopback rate", rate);
-                kit_->rateChanged(rate);
+                context().rateChanged(rate);
                 return ASE_SUCCESS;
             }
             default:
@@ -196,7 +195,6 @@ class LoopbackBackend final : public Backend {
         }
     }
 
-    KitContext* kit_ = nullptr;
     std::size_t inputs_ = 0, outputs_ = 0, sampleBytes_ = 4;
     long inputDelay_ = 0, outputDelay_ = 0;
     std::vector<long> routing_;
