@@ -237,15 +237,9 @@ TEST(Faults, DeviceLossSendsOneResetStopsAndBlocksReopeningUntilItReturns) {
     EXPECT_EQ(host2.messages(kAsioResetRequest), 0);
 }
 
-// DISABLED: kit/loopback bug. kFoldbackFaultDeviceReturn reaches the loopback only through
-// an initialized instance (src/kit/instance.cpp:481 answers ASE_NotPresent "not
-// initialized" when there is no backend), but while the device is lost no instance can
-// initialize (loopback.cpp:74 refuses in open()). So once a host has done what a reset
-// request asks (Release the old object, spec §10.1), nothing in the process can bring the
-// device back. Suggested fix: let the kit hand DeviceReturn (and DeviceLoss) to a
-// backend-level hook that works without an opened device, e.g. a static fault entry of
-// the DriverDescription, or a temporary backend created by the factory.
-TEST(Faults, DISABLED_DeviceReturnsAfterTheHostsFullResetFlow) {
+// Regression: DeviceReturn needed an initialized instance, which a lost device cannot have
+// (fixed in 8eea7e8).
+TEST(Faults, DeviceReturnsAfterTheHostsFullResetFlow) {
     // The reset flow of spec §10.1: stop, disposeBuffers, Release, then a new instance.
     // While the device is gone that instance cannot init; when it returns, it can. The
     // only instance left to tell the driver so is the fresh, uninitialized one.
@@ -317,14 +311,9 @@ TEST(Faults, RateChangeIsAnnouncedOnceAndTheClockFollows) {
     EXPECT_NEAR(wallRate, 96000, 96000 * 0.1);
 }
 
-// DISABLED: kit bug. After a rate change the timer thread re-bases its DLL at deadline(n)
-// (src/kit/audio_thread.cpp:111-114) and then stamps period n itself with dll_.update(now)
-// (audio_thread.cpp:147), which returns base + one NEW period: every time stamp after the
-// change is one new period in the future (seen: a step of 7.97 ms instead of 5.33 ms at
-// 256 frames 48k->96k, callbacks running ~0.8 ms *before* their systemTime on median while
-// the DLL slowly pulls back, vs +3 us before the change). The first period after start
-// uses dll_.current() (audio_thread.cpp:144) and is right; the re-based period should too.
-TEST(Faults, DISABLED_RateChangeKeepsTimeStampsContinuous) {
+// Regression: the re-based DLL stamped the first period after a change one new period
+// late (fixed in 8eea7e8).
+TEST(Faults, RateChangeKeepsTimeStampsContinuous) {
     // systemTime is the time of the block's first frame before the change; it must stay so
     // after it: the step across the change is one old period, and the stamps keep their
     // distance to the wall clock.
@@ -360,15 +349,9 @@ TEST(Faults, DISABLED_RateChangeKeepsTimeStampsContinuous) {
         << afterMedian / 1e3 << " us after it";
 }
 
-// DISABLED: kit bug. Instance::rateChanged (src/kit/instance.cpp:371-374) forwards the new
-// rate to the stream core and the audio thread only; Instance::rate_ keeps the old rate. So
-// after stop() getSampleRate answers 48000 again although the host was just told 96000,
-// and start() re-arms the core and the timer at the old rate (instance.cpp:550-555;
-// StreamCore::arm also clears a pending change, stream.cpp:122, so a change injected while
-// stopped is lost entirely). Seen: getSampleRate 48000 after stop, time info 48000 after
-// restart. Suggested fix: record the device rate in the instance (atomic, [any] thread)
-// in rateChanged and use it for getSampleRate and the next start.
-TEST(Faults, DISABLED_RateChangeIsRememberedAfterStop) {
+// Regression: the instance kept the old rate for getSampleRate and the next start (fixed
+// in 8eea7e8).
+TEST(Faults, RateChangeIsRememberedAfterStop) {
     // The device now runs at the new rate: a host that stops (RtAudio does on a rate
     // change) and asks again, or starts again, must see the new rate.
     const std::string name = addInstance("it-fault-rate-stop");
@@ -385,6 +368,23 @@ TEST(Faults, DISABLED_RateChangeIsRememberedAfterStop) {
     ASSERT_TRUE(host.waitSwitches(5));
     ASSERT_EQ(d.stop(), ASE_OK);
     EXPECT_EQ(host.record(1).sampleRate, 96000) << "time info after restart";
+    const double periodNs = 64 * 1e9 / 96000;
+    EXPECT_NEAR(static_cast<double>(host.record(4).systemTime - host.record(1).systemTime),
+                3 * periodNs, periodNs)
+        << "the restarted clock runs at the new rate";
+
+    // A change while prepared but stopped: the host hears it at once, and the next start
+    // runs at that rate.
+    host.clear();
+    ASSERT_EQ(d.fault(kFoldbackFaultRateChange, 44100), ASE_SUCCESS) << d.errorMessage();
+    ASSERT_EQ(host.rateChanges().size(), 1u);
+    EXPECT_EQ(host.rateChanges()[0], 44100);
+    EXPECT_EQ(d.sampleRate(), 44100);
+    ASSERT_EQ(d.start(), ASE_OK);
+    ASSERT_TRUE(host.waitSwitches(5));
+    ASSERT_EQ(d.stop(), ASE_OK);
+    EXPECT_EQ(host.record(1).sampleRate, 44100);
+    EXPECT_EQ(host.rateChanges().size(), 1u) << "announced once, not again at start";
 }
 
 TEST(Faults, RefusedFaults) {

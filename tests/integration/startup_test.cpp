@@ -99,16 +99,9 @@ TEST(Startup, ALateFirstWakeWithUnlimitedCatchUpStartsAtPositionZero) {
     EXPECT_EQ(r.counters.resyncs, 0);
 }
 
-// DISABLED: kit bug. The timer thread takes its time origin before its first sleep
-// (src/kit/audio_thread.cpp:92, baseTime = monotonicNs()) and applies the late-wake policy
-// to period 0 as to any other (audio_thread.cpp:126-137): when the thread gets going more
-// than max_late_periods after that origin, the first periods are "skipped" before any was
-// delivered, so the host gets kAsioOverload + kAsioResyncRequest and then a first switch
-// at position 15*64 (seen: 960 here; 320 at 32 frames in the 50-cycle test when run
-// without SCHED_FIFO under load), breaking "the first switch has index 0 and position 0"
-// (driver.h, start). Nothing was lost: the stream had not started. Suggested fix: re-base
-// baseTime to the first wake-up (or never skip while n == 0).
-TEST(Startup, DISABLED_ALateFirstWakeStillStartsAtPositionZero) {
+// Regression: a late first wake-up was treated as late periods and skipped before the
+// first switch (fixed in 8eea7e8).
+TEST(Startup, ALateFirstWakeStillStartsAtPositionZero) {
     const StartRun r = startLate(addInstance("it-start-default"), 20);
     ASSERT_EQ(r.delayed, 1) << "the interposed clock_nanosleep did not delay the timer thread";
     ASSERT_GT(r.recs.size(), 20u);

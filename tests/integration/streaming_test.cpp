@@ -267,12 +267,9 @@ void lateCallHook(Host&, const SwitchRecord&, void* context) {
 // A switch that is still running when the host calls stop() is a switch like any other:
 // getSamplePosition answers inside it.
 //
-// DISABLED: kit bug. ~Running clears live_ (src/kit/instance.cpp:575) before it joins the
-// audio thread (instance.cpp:577), so a switch that overlaps stop() gets ASE_SPNotAdvancing
-// ("not running: call start first") from getSamplePosition. Seen: the call fails in the
-// switch that stop() waits for, in nearly every run. Suggested fix: clear live_ after
-// thread->stop() / core.disarm().
-TEST(HostCalls, DISABLED_GetSamplePositionInsideASwitchThatOverlapsStop) {
+// Regression: ~Running cleared the running stream before joining the audio thread (fixed
+// in 8eea7e8).
+TEST(HostCalls, GetSamplePositionInsideASwitchThatOverlapsStop) {
     const std::string name = addInstance("it-sp-stop", kCatchUpAll);
     for (int run = 0; run < 5; ++run) {
         HostOptions o;
