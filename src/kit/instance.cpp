@@ -422,7 +422,10 @@ class Instance final : private KitContext {
         // request, never as a hot swap (DESIGN.md §4).
         watch_ = std::make_unique<ConfigWatch>(dirs, [this] {
             std::lock_guard<std::mutex> lock(liveMutex_);
-            if (StreamCore* live = live_.load(std::memory_order_acquire)) live->resetRequest();
+            if (StreamCore* live = live_.load(std::memory_order_acquire))
+                live->resetRequest();
+            else
+                configChanged_.store(true, std::memory_order_release);  // told at the next start
         });
     }
     void requireInit() const {
@@ -604,7 +607,11 @@ class Instance final : private KitContext {
             auto& core = *in.prepared_->core;
             core.arm(in.rate_);
             // Visible to getSamplePosition before the first period can run.
-            in.live_.store(&core, std::memory_order_release);
+            {
+                std::lock_guard<std::mutex> lock(in.liveMutex_);
+                in.live_.store(&core, std::memory_order_release);
+                if (in.configChanged_.exchange(false)) core.resetRequest();
+            }
             try {
                 in.backend_->start();
                 if (in.backend_->style() != Style::Engine) {
@@ -665,7 +672,8 @@ class Instance final : private KitContext {
     std::optional<Running> running_;
     std::atomic<StreamCore*> live_{nullptr};  // the running stream, for [any] entries
     std::atomic<AudioThread*> liveThread_{nullptr};
-    std::mutex liveMutex_;                     // control and watcher threads only, never audio
+    std::mutex liveMutex_;
+    std::atomic<bool> configChanged_{false};  // settings changed while not running                     // control and watcher threads only, never audio
     std::unique_ptr<ConfigWatch> watch_;        // declared last: stops first
 };
 
