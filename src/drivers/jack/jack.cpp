@@ -113,8 +113,14 @@ Settings readSettings(const KitContext& kit) {
     s.inputs = cfg.integer("jack", "inputs", -1, -1, kMaxChannels);
     s.outputs = cfg.integer("jack", "outputs", -1, -1, kMaxChannels);
     s.autoConnect = cfg.boolean("jack", "auto_connect", true);
-    // `device` is the spelling `foldback list` looks for; `server` wins when both are set.
-    s.server = cfg.string("jack", "server", cfg.string("jack", "device", ""));
+    // `device` is the spelling `foldback register --device` writes (top level) and `foldback
+    // list` looks for; [jack] server wins, then [jack] device, then the top-level key.
+    std::string device;
+    if (const auto* n = cfg.table().get("device")) {
+        if (!n->is_string()) fail(ASE_NotPresent, "device must be a string (the JACK server's name)");
+        device = *n->value<std::string>();
+    }
+    s.server = cfg.string("jack", "server", cfg.string("jack", "device", device));
     s.clientName = cfg.string("jack", "client_name", kit.instanceName());
     if (s.clientName.empty()) s.clientName = kit.instanceName();
     s.channelNames = cfg.string("jack", "channel_names", "port");

@@ -69,6 +69,13 @@ const LibJack& load(const std::string& path) {
     const std::string want = path.empty() ? kDefaultLibrary : path;
     if (gLoaded) {
         if (want == gTable.path) return gTable;
+        void* other = dlopen(want.c_str(), RTLD_LAZY | RTLD_LOCAL);
+        if (!other)
+            kit::fail(ASE_NotPresent,
+                      "JACK library not found (install libjack-jackd2-0 or pipewire-jack); [jack] "
+                      "library = \"{}\" (and {} is in use)",
+                      want, gTable.path);
+        dlclose(other);
         kit::fail(ASE_NotPresent,
                   "libjack is already loaded from {} in this process; [jack] library = \"{}\" "
                   "cannot be loaded beside it",
