@@ -54,7 +54,9 @@ static ASIOTime* bufferSwitchTimeInfo(ASIOTime* params, long index, ASIOBool dir
     return NULL;
 }
 
-static void sampleRateDidChange(ASIOSampleRate rate) { (void)rate; }
+static void sampleRateDidChange(ASIOSampleRate rate) {
+    (void)rate;
+}
 
 static long asioMessage(long selector, long value, void* message, double* opt) {
     (void)message;
@@ -62,13 +64,23 @@ static long asioMessage(long selector, long value, void* message, double* opt) {
     switch (selector) {
         case kAsioSelectorSupported:
             return value == kAsioEngineVersion || value == kAsioSupportsTimeInfo ||
-                   value == kAsioOverload || value == kAsioResyncRequest || value == kAsioResetRequest;
-        case kAsioEngineVersion: return 2;
-        case kAsioSupportsTimeInfo: return 1;
-        case kAsioOverload: g.overloads++; return 1;
-        case kAsioResyncRequest: g.resyncs++; return 1;
-        case kAsioResetRequest: g.resets++; return 1;
-        default: return 0;
+                   value == kAsioOverload || value == kAsioResyncRequest ||
+                   value == kAsioResetRequest;
+        case kAsioEngineVersion:
+            return 2;
+        case kAsioSupportsTimeInfo:
+            return 1;
+        case kAsioOverload:
+            g.overloads++;
+            return 1;
+        case kAsioResyncRequest:
+            g.resyncs++;
+            return 1;
+        case kAsioResetRequest:
+            g.resets++;
+            return 1;
+        default:
+            return 0;
     }
 }
 
@@ -85,7 +97,8 @@ int main(int argc, char** argv) {
     ASIODriverInfo info;
     ASIOSampleRate rate = 0;
     ASIOBufferInfo* infos;
-    ASIOCallbacks callbacks = {bufferSwitch, sampleRateDidChange, asioMessage, bufferSwitchTimeInfo};
+    ASIOCallbacks callbacks = {bufferSwitch, sampleRateDidChange, asioMessage,
+                               bufferSwitchTimeInfo};
     long n, i;
 
     if (ASIOLoadDriver(name) != ASE_OK) {
@@ -139,10 +152,11 @@ int main(int argc, char** argv) {
 
     const double nominal = elapsed * rate / (double)g.bufferSize;
     const double share = g.switches / nominal;
-    printf("%ld switches in %.2f s (%.1f%% of nominal %.0f), time info %s, index errors %ld, "
-           "position errors %ld, overloads %ld, resyncs %ld\n",
-           g.switches, elapsed, 100.0 * share, nominal, g.timeInfo ? "yes" : "no", g.badIndex,
-           g.badPosition, g.overloads, g.resyncs);
+    printf(
+        "%ld switches in %.2f s (%.1f%% of nominal %.0f), time info %s, index errors %ld, "
+        "position errors %ld, overloads %ld, resyncs %ld\n",
+        g.switches, elapsed, 100.0 * share, nominal, g.timeInfo ? "yes" : "no", g.badIndex,
+        g.badPosition, g.overloads, g.resyncs);
     int ok = g.badIndex == 0 && g.badPosition == 0 && share >= 0.90;
     /* Every shortfall is counted: fewer switches than nominal only with overload reports. */
     if (share < 0.999 && g.overloads == 0) ok = 0;

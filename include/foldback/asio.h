@@ -21,6 +21,8 @@
 #ifndef FOLDBACK_ASIO_H
 #define FOLDBACK_ASIO_H
 
+/* Hand-aligned ABI declarations; tests/abi matches their text. */
+/* clang-format off */
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -323,5 +325,6 @@ FOLDBACK_STATIC_ASSERT(kAsioGetInternalBufferSamples == 0x25042012, "selector va
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
+/* clang-format on */
 
 #endif /* FOLDBACK_ASIO_H */

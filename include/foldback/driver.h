@@ -17,6 +17,8 @@
 
 #include "asio.h"
 
+/* Hand-aligned ABI declarations; tests/abi matches their text. */
+/* clang-format off */
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -167,5 +169,6 @@ typedef struct FoldbackFault {
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
+/* clang-format on */
 
 #endif /* FOLDBACK_DRIVER_H */

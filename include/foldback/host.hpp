@@ -69,10 +69,10 @@ struct ClockSource {
 // One period as the host callback sees it. in/out hold the half `index` of every channel
 // the stream opened, in the order of Request::inputs / Request::outputs, in `type`.
 struct Period {
-    long index = 0;               // 0 or 1
-    long frames = 0;              // the buffer size
-    std::int64_t position = 0;    // frames since start, of the first frame of this half
-    std::int64_t timeNs = 0;      // CLOCK_MONOTONIC ns of that frame
+    long index = 0;             // 0 or 1
+    long frames = 0;            // the buffer size
+    std::int64_t position = 0;  // frames since start, of the first frame of this half
+    std::int64_t timeNs = 0;    // CLOCK_MONOTONIC ns of that frame
     ASIOSampleType type = 0;
     std::span<void* const> in;
     std::span<void* const> out;

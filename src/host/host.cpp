@@ -18,16 +18,26 @@ namespace foldback {
 
 const char* errorName(ASIOError code) noexcept {
     switch (code) {
-        case ASE_OK: return "ASE_OK";
-        case ASE_SUCCESS: return "ASE_SUCCESS";
-        case ASE_NotPresent: return "ASE_NotPresent";
-        case ASE_HWMalfunction: return "ASE_HWMalfunction";
-        case ASE_InvalidParameter: return "ASE_InvalidParameter";
-        case ASE_InvalidMode: return "ASE_InvalidMode";
-        case ASE_SPNotAdvancing: return "ASE_SPNotAdvancing";
-        case ASE_NoClock: return "ASE_NoClock";
-        case ASE_NoMemory: return "ASE_NoMemory";
-        default: return "unknown ASIOError";
+        case ASE_OK:
+            return "ASE_OK";
+        case ASE_SUCCESS:
+            return "ASE_SUCCESS";
+        case ASE_NotPresent:
+            return "ASE_NotPresent";
+        case ASE_HWMalfunction:
+            return "ASE_HWMalfunction";
+        case ASE_InvalidParameter:
+            return "ASE_InvalidParameter";
+        case ASE_InvalidMode:
+            return "ASE_InvalidMode";
+        case ASE_SPNotAdvancing:
+            return "ASE_SPNotAdvancing";
+        case ASE_NoClock:
+            return "ASE_NoClock";
+        case ASE_NoMemory:
+            return "ASE_NoMemory";
+        default:
+            return "unknown ASIOError";
     }
 }
 
@@ -99,14 +109,19 @@ Driver Driver::adopt(FoldbackDriver* raw, std::shared_ptr<void> library, std::st
     s->library = std::move(library);
     s->name = std::move(name);
     if (raw->lpVtbl->init(raw, nullptr) != ASIOTrue)
-        throw HostError(fmt::format("{}: init failed: {}", s->name, s->errorText()), ASE_NotPresent);
+        throw HostError(fmt::format("{}: init failed: {}", s->name, s->errorText()),
+                        ASE_NotPresent);
     // Hosts probe outputReady once, before createBuffers (spec §9.3).
     s->outputReady = raw->lpVtbl->outputReady(raw) == ASE_OK;
     return Driver(std::move(s));
 }
 
-const std::string& Driver::instanceName() const noexcept { return s_->name; }
-FoldbackDriver* Driver::raw() const noexcept { return s_->raw; }
+const std::string& Driver::instanceName() const noexcept {
+    return s_->name;
+}
+FoldbackDriver* Driver::raw() const noexcept {
+    return s_->raw;
+}
 
 std::string Driver::driverName() const {
     char name[64] = {};
@@ -114,7 +129,9 @@ std::string Driver::driverName() const {
     name[31] = '\0';
     return name;
 }
-long Driver::driverVersion() const { return s_->raw->lpVtbl->getDriverVersion(s_->raw); }
+long Driver::driverVersion() const {
+    return s_->raw->lpVtbl->getDriverVersion(s_->raw);
+}
 
 long Driver::inputCount() const {
     long in = 0, out = 0;
@@ -136,7 +153,8 @@ std::vector<ChannelInfo> Driver::channels(bool input) const {
         info.isInput = input ? ASIOTrue : ASIOFalse;
         s_->check(s_->raw->lpVtbl->getChannelInfo(s_->raw, &info), "getChannelInfo");
         info.name[sizeof info.name - 1] = '\0';
-        out.push_back({c, input, info.isActive == ASIOTrue, info.channelGroup, info.type, info.name});
+        out.push_back(
+            {c, input, info.isActive == ASIOTrue, info.channelGroup, info.type, info.name});
     }
     return out;
 }
@@ -183,7 +201,9 @@ std::vector<ClockSource> Driver::clockSources() const {
     }
     return out;
 }
-bool Driver::outputReadySupported() const { return s_->outputReady; }
+bool Driver::outputReadySupported() const {
+    return s_->outputReady;
+}
 bool Driver::supportsTimeInfo() const {
     return s_->raw->lpVtbl->future(s_->raw, kAsioCanTimeInfo, nullptr) == ASE_SUCCESS;
 }
@@ -302,7 +322,8 @@ void Stream::Impl::period(long index, std::int64_t position, std::int64_t timeNs
     if (floatHandler) {
         if (!zeroCopy) {
             for (std::size_t c = 0; c < in[index].size(); ++c)
-                toFloat(in[index][c], const_cast<float*>(fin[index][c]), static_cast<std::size_t>(frames));
+                toFloat(in[index][c], const_cast<float*>(fin[index][c]),
+                        static_cast<std::size_t>(frames));
         }
         floatHandler->processFloat({fin[index], fout[index], frames, position, timeNs});
         if (!zeroCopy) {
@@ -389,24 +410,27 @@ Stream Driver::open(const Request& request, Handler& handler) {
     impl->hooks = &rtHooks();
     FoldbackDriver* raw = s_->raw;
 
-    if (request.sampleRate > 0 && request.sampleRate != sampleRate()) setSampleRate(request.sampleRate);
+    if (request.sampleRate > 0 && request.sampleRate != sampleRate())
+        setSampleRate(request.sampleRate);
     const BufferSizes sizes = bufferSizes();
     impl->frames = request.bufferSize > 0 ? request.bufferSize : sizes.preferred;
     if (!sizes.accepts(impl->frames)) {
         const auto all = sizes.allowed(8);
         std::string list;
         for (long s : all) list += (list.empty() ? "" : ", ") + std::to_string(s);
-        throw HostError(fmt::format("{}: buffer size {} is not accepted; try one of {}{} (min {}, max {}, "
-                                    "preferred {})",
-                                    s_->name, impl->frames, list, all.size() == 8 ? ", ..." : "",
-                                    sizes.min, sizes.max, sizes.preferred),
-                        ASE_InvalidMode);
+        throw HostError(
+            fmt::format("{}: buffer size {} is not accepted; try one of {}{} (min {}, max {}, "
+                        "preferred {})",
+                        s_->name, impl->frames, list, all.size() == 8 ? ", ..." : "", sizes.min,
+                        sizes.max, sizes.preferred),
+            ASE_InvalidMode);
     }
     for (long c : request.inputs) impl->infos.push_back({ASIOTrue, c, {nullptr, nullptr}});
     for (long c : request.outputs) impl->infos.push_back({ASIOFalse, c, {nullptr, nullptr}});
     if (impl->infos.empty())
-        throw HostError(fmt::format("{}: open needs at least one input or output channel", s_->name),
-                        ASE_InvalidParameter);
+        throw HostError(
+            fmt::format("{}: open needs at least one input or output channel", s_->name),
+            ASE_InvalidParameter);
 
     {
         std::lock_guard<std::mutex> lock(gSlotsMutex);
@@ -419,12 +443,14 @@ Stream Driver::open(const Request& request, Handler& handler) {
         }
     }
     if (impl->slot < 0)
-        throw HostError(fmt::format("more than {} streams open at once", Stream::kMaxStreams), ASE_NoMemory);
+        throw HostError(fmt::format("more than {} streams open at once", Stream::kMaxStreams),
+                        ASE_NoMemory);
     impl->callbacks = kTrampolines[static_cast<std::size_t>(impl->slot)];
 
-    s_->check(raw->lpVtbl->createBuffers(raw, impl->infos.data(), static_cast<long>(impl->infos.size()),
-                                         impl->frames, &impl->callbacks),
-              "createBuffers");
+    s_->check(
+        raw->lpVtbl->createBuffers(raw, impl->infos.data(), static_cast<long>(impl->infos.size()),
+                                   impl->frames, &impl->callbacks),
+        "createBuffers");
     s_->streamOpen = true;
     Stream stream(std::move(impl));
     auto& im = *stream.impl_;
@@ -448,18 +474,21 @@ Stream Driver::open(const Request& request, Handler& handler) {
             im.toFloat = convert::toFloat(im.type);
             im.fromFloat = convert::fromFloat(im.type);
             if (!im.toFloat || !im.fromFloat)
-                throw HostError(fmt::format("{}: sample type {} cannot be converted to float", s_->name,
-                                            convert::sampleTypeName(im.type)),
+                throw HostError(fmt::format("{}: sample type {} cannot be converted to float",
+                                            s_->name, convert::sampleTypeName(im.type)),
                                 ASE_NotPresent);
             im.scratch.assign((nin + nout) * static_cast<std::size_t>(im.frames), 0.0f);
         }
         for (int h = 0; h < 2; ++h) {
             for (std::size_t k = 0; k < nin; ++k)
                 im.fin[h].push_back(im.zeroCopy ? static_cast<const float*>(im.in[h][k])
-                                                : im.scratch.data() + k * static_cast<std::size_t>(im.frames));
+                                                : im.scratch.data() +
+                                                      k * static_cast<std::size_t>(im.frames));
             for (std::size_t k = 0; k < nout; ++k)
-                im.fout[h].push_back(im.zeroCopy ? static_cast<float*>(im.out[h][k])
-                                                 : im.scratch.data() + (nin + k) * static_cast<std::size_t>(im.frames));
+                im.fout[h].push_back(im.zeroCopy
+                                         ? static_cast<float*>(im.out[h][k])
+                                         : im.scratch.data() +
+                                               (nin + k) * static_cast<std::size_t>(im.frames));
         }
     }
     // Hosts clear both output halves before start (spec §9.1).
@@ -491,14 +520,23 @@ void Stream::stop() {
     impl_->driver->check(impl_->driver->raw->lpVtbl->stop(impl_->driver->raw), "stop");
     impl_->running = false;
 }
-bool Stream::running() const noexcept { return impl_->running; }
-long Stream::bufferSize() const noexcept { return impl_->frames; }
-ASIOSampleType Stream::sampleType() const noexcept { return impl_->type; }
-bool Stream::timeInfoMode() const noexcept { return impl_->request.timeInfo; }
+bool Stream::running() const noexcept {
+    return impl_->running;
+}
+long Stream::bufferSize() const noexcept {
+    return impl_->frames;
+}
+ASIOSampleType Stream::sampleType() const noexcept {
+    return impl_->type;
+}
+bool Stream::timeInfoMode() const noexcept {
+    return impl_->request.timeInfo;
+}
 Latencies Stream::latencies() const {
     Latencies l;
-    impl_->driver->check(impl_->driver->raw->lpVtbl->getLatencies(impl_->driver->raw, &l.input, &l.output),
-                         "getLatencies");
+    impl_->driver->check(
+        impl_->driver->raw->lpVtbl->getLatencies(impl_->driver->raw, &l.input, &l.output),
+        "getLatencies");
     return l;
 }
 StreamEvents Stream::events() const noexcept {
@@ -512,11 +550,16 @@ StreamEvents Stream::events() const noexcept {
     e.lastRate = impl_->lastRate.load();
     return e;
 }
-long long Stream::periods() const noexcept { return impl_->periods.load(); }
-bool Stream::resetRequested() const noexcept { return impl_->resetRequested.load(); }
+long long Stream::periods() const noexcept {
+    return impl_->periods.load();
+}
+bool Stream::resetRequested() const noexcept {
+    return impl_->resetRequested.load();
+}
 FoldbackCounters Stream::counters() const {
     FoldbackCounters c{};
-    if (impl_->driver->raw->lpVtbl->future(impl_->driver->raw, kFoldbackGetCounters, &c) != ASE_SUCCESS)
+    if (impl_->driver->raw->lpVtbl->future(impl_->driver->raw, kFoldbackGetCounters, &c) !=
+        ASE_SUCCESS)
         c = FoldbackCounters{};
     return c;
 }

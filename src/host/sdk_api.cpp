@@ -20,7 +20,9 @@ struct Current {
 
 std::string gLastError;
 
-FoldbackDriver* drv() { return gCurrent.driver; }
+FoldbackDriver* drv() {
+    return gCurrent.driver;
+}
 
 void copyText(char* dst, std::size_t size, const std::string& s) {
     const std::size_t n = std::min(s.size(), size - 1);
@@ -51,7 +53,9 @@ ASIOError ASIOLoadDriver(const char* name) {
     }
 }
 
-const char* ASIOLastLoadError(void) { return gLastError.c_str(); }
+const char* ASIOLastLoadError(void) {
+    return gLastError.c_str();
+}
 
 ASIOError ASIOUnloadDriver(void) {
     if (auto* d = drv()) {
@@ -68,8 +72,9 @@ ASIOError ASIOInit(ASIODriverInfo* info) {
     if (!d) {
         if (info) {
             copyText(info->name, sizeof info->name, "No ASIO Driver");
-            copyText(info->errorMessage, sizeof info->errorMessage,
-                     gLastError.empty() ? "no driver loaded: call ASIOLoadDriver first" : gLastError);
+            copyText(
+                info->errorMessage, sizeof info->errorMessage,
+                gLastError.empty() ? "no driver loaded: call ASIOLoadDriver first" : gLastError);
         }
         return ASE_NotPresent;
     }
@@ -95,10 +100,16 @@ ASIOError ASIOInit(ASIODriverInfo* info) {
     return ASE_OK;
 }
 
-ASIOError ASIOExit(void) { return ASIOUnloadDriver(); }
+ASIOError ASIOExit(void) {
+    return ASIOUnloadDriver();
+}
 
-ASIOError ASIOStart(void) { return drv() ? drv()->lpVtbl->start(drv()) : ASIOError{ASE_NotPresent}; }
-ASIOError ASIOStop(void) { return drv() ? drv()->lpVtbl->stop(drv()) : ASIOError{ASE_NotPresent}; }
+ASIOError ASIOStart(void) {
+    return drv() ? drv()->lpVtbl->start(drv()) : ASIOError{ASE_NotPresent};
+}
+ASIOError ASIOStop(void) {
+    return drv() ? drv()->lpVtbl->stop(drv()) : ASIOError{ASE_NotPresent};
+}
 
 ASIOError ASIOGetChannels(long* in, long* out) {
     if (!drv()) {
@@ -173,11 +184,15 @@ ASIOError ASIODisposeBuffers(void) {
     if (r == ASE_OK) gCurrent.prepared = false;
     return r;
 }
-ASIOError ASIOControlPanel(void) { return drv() ? drv()->lpVtbl->controlPanel(drv()) : ASIOError{ASE_NotPresent}; }
+ASIOError ASIOControlPanel(void) {
+    return drv() ? drv()->lpVtbl->controlPanel(drv()) : ASIOError{ASE_NotPresent};
+}
 ASIOError ASIOFuture(long selector, void* params) {
     return drv() ? drv()->lpVtbl->future(drv(), selector, params) : ASIOError{ASE_NotPresent};
 }
-ASIOError ASIOOutputReady(void) { return drv() ? drv()->lpVtbl->outputReady(drv()) : ASIOError{ASE_NotPresent}; }
+ASIOError ASIOOutputReady(void) {
+    return drv() ? drv()->lpVtbl->outputReady(drv()) : ASIOError{ASE_NotPresent};
+}
 
 }  // extern "C"
 
@@ -229,7 +244,9 @@ void AsioDrivers::removeCurrentDriver() {
     curIndex = -1;
 }
 
-long AsioDrivers::getCurrentDriverIndex() { return curIndex; }
+long AsioDrivers::getCurrentDriverIndex() {
+    return curIndex;
+}
 
 bool loadAsioDriver(char* name) {
     if (!asioDrivers) asioDrivers = new AsioDrivers();

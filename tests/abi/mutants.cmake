@@ -23,7 +23,7 @@ file(READ "${INCLUDE_DIR}/foldback/asio.h" pristine_asio)
 file(READ "${INCLUDE_DIR}/foldback/driver.h" pristine_driver)
 
 set(pins_begin "/* ---- layout pins")
-set(pins_end "#  undef FOLDBACK_OFF\n#endif\n")
+set(pins_end "#  undef FOLDBACK_STATIC_ASSERT\n#endif\n")
 string(FIND "${pristine_asio}" "${pins_begin}" b)
 string(FIND "${pristine_asio}" "${pins_end}" e)
 if(b GREATER -1 AND e GREATER b)

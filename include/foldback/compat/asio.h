@@ -2,7 +2,7 @@
  * (foldback/sdk.h). ASIOSamples and ASIOTimeStamp are `long long`, not hi/lo structs. */
 #ifndef FOLDBACK_COMPAT_ASIO_H
 #define FOLDBACK_COMPAT_ASIO_H
-#include "asiosys.h"
 #include "../asio.h"
 #include "../sdk.h"
+#include "asiosys.h"
 #endif

@@ -9,8 +9,8 @@ class AsioDrivers {
   public:
     AsioDrivers();
     ~AsioDrivers();
-    bool getCurrentDriverName(char* name);             /* name: >= 32 bytes */
-    long getDriverNames(char** names, long maxDrivers);  /* each names[i]: >= 32 bytes */
+    bool getCurrentDriverName(char* name);              /* name: >= 32 bytes */
+    long getDriverNames(char** names, long maxDrivers); /* each names[i]: >= 32 bytes */
     bool loadDriver(char* name);
     void removeCurrentDriver();
     long getCurrentDriverIndex();

@@ -55,7 +55,8 @@ void markLost(const std::string& name, bool lost) {
 ASIOSampleType parseType(const std::string& s) {
     for (ASIOSampleType t = 0; t < ASIOSTLastEntry; ++t)
         if (convert::isPcm(t) && convert::sampleTypeName(t) == s) return t;
-    fail(ASE_NotPresent, "[loopback] sample_type = \"{}\" is not a PCM ASIO type (e.g. Float32LSB)", s);
+    fail(ASE_NotPresent, "[loopback] sample_type = \"{}\" is not a PCM ASIO type (e.g. Float32LSB)",
+         s);
 }
 
 class LoopbackBackend final : public Backend {
@@ -70,14 +71,17 @@ class LoopbackBackend final : public Backend {
         Capabilities caps;
         const long ins = cfg.integer("loopback", "inputs", 8, 1, 256);
         const long outs = cfg.integer("loopback", "outputs", 8, 0, 256);
-        for (long i = 0; i < ins; ++i) caps.inputs.push_back({fmt::format("Loopback In {}", i + 1), 0});
-        for (long i = 0; i < outs; ++i) caps.outputs.push_back({fmt::format("Loopback Out {}", i + 1), 0});
+        for (long i = 0; i < ins; ++i)
+            caps.inputs.push_back({fmt::format("Loopback In {}", i + 1), 0});
+        for (long i = 0; i < outs; ++i)
+            caps.outputs.push_back({fmt::format("Loopback Out {}", i + 1), 0});
         caps.sampleType = parseType(cfg.string("loopback", "sample_type", "Float32LSB"));
         caps.bufferSizes = {16, 8192, cfg.integer("loopback", "buffer_size", 256, 16, 8192), 1};
         caps.rates = kRates;
         caps.rate = cfg.number("loopback", "rate", 48000);
         if (std::find(kRates.begin(), kRates.end(), caps.rate) == kRates.end())
-            fail(ASE_NoClock, "[loopback] rate = {} is not one of 44100, 48000, 88200, 96000, 176400, 192000",
+            fail(ASE_NoClock,
+                 "[loopback] rate = {} is not one of 44100, 48000, 88200, 96000, 176400, 192000",
                  caps.rate);
         inputDelay_ = cfg.integer("loopback", "input_delay", 0, 0, 1 << 20);
         outputDelay_ = cfg.integer("loopback", "output_delay", 0, 0, 1 << 20);
@@ -89,8 +93,8 @@ class LoopbackBackend final : public Backend {
                  routing_.size(), ins);
         for (long r : routing_)
             if (r < -1 || r >= outs)
-                fail(ASE_NotPresent, "[loopback] routing names output {}; outputs are 0..{} or -1", r,
-                     outs - 1);
+                fail(ASE_NotPresent, "[loopback] routing names output {}; outputs are 0..{} or -1",
+                     r, outs - 1);
         sampleBytes_ = convert::sampleBytes(caps.sampleType);
         inputs_ = static_cast<std::size_t>(ins);
         outputs_ = static_cast<std::size_t>(outs);
@@ -173,13 +177,16 @@ class LoopbackBackend final : public Backend {
     }
 
   private:
-    std::byte* ringChannel(std::size_t c) noexcept { return ring_.data() + c * ringFrames_ * sampleBytes_; }
+    std::byte* ringChannel(std::size_t c) noexcept {
+        return ring_.data() + c * ringFrames_ * sampleBytes_;
+    }
     void copyFromRing(std::size_t c, std::size_t at, void* dst) noexcept {
         const std::size_t first = std::min(frames_, ringFrames_ - at);
         std::byte* ring = ringChannel(c);
         std::memcpy(dst, ring + at * sampleBytes_, first * sampleBytes_);
         if (first < frames_)
-            std::memcpy(static_cast<std::byte*>(dst) + first * sampleBytes_, ring, (frames_ - first) * sampleBytes_);
+            std::memcpy(static_cast<std::byte*>(dst) + first * sampleBytes_, ring,
+                        (frames_ - first) * sampleBytes_);
     }
     void copyToRing(std::size_t c, std::size_t at, const void* src) noexcept {
         const std::size_t first = std::min(frames_, ringFrames_ - at);
@@ -205,7 +212,9 @@ class LoopbackBackend final : public Backend {
     std::atomic<bool> lost_{false};
 };
 
-std::unique_ptr<Backend> makeBackend() { return std::make_unique<LoopbackBackend>(); }
+std::unique_ptr<Backend> makeBackend() {
+    return std::make_unique<LoopbackBackend>();
+}
 
 }  // namespace
 

@@ -99,7 +99,8 @@ TEST(HostApi, ErrorsSayWhatToDo) {
         FAIL() << "an unknown channel must throw";
     } catch (const foldback::HostError& e) {
         EXPECT_EQ(e.code(), ASE_InvalidMode);
-        EXPECT_NE(std::string(e.what()).find("input channel 42 does not exist"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("input channel 42 does not exist"), std::string::npos)
+            << e.what();
     }
 }
 
@@ -132,7 +133,8 @@ TEST(HostApi, EditingTheConfigWhileStreamingAsksForAReset) {
     EXPECT_FALSE(stream.resetRequested());
     std::ofstream(dir / "config.toml") << "[loopback]\ninputs = 4\n";
     waitFor([&] { return stream.resetRequested(); });
-    EXPECT_TRUE(stream.resetRequested()) << "a settings change reaches the host as kAsioResetRequest";
+    EXPECT_TRUE(stream.resetRequested())
+        << "a settings change reaches the host as kAsioResetRequest";
     EXPECT_EQ(stream.events().resets, 1);
     // The running stream is unchanged (no hot swap); a re-opened driver has the new setting.
     EXPECT_EQ(driver.inputCount(), 2);

@@ -30,7 +30,8 @@ TEST(SdkApi, WithoutADriverEveryCallSaysNotPresent) {
 TEST(SdkApi, LoadFailureKeepsTheReason) {
     Sandbox box;
     EXPECT_EQ(ASIOLoadDriver("nothing-here"), ASE_NotPresent);
-    EXPECT_NE(std::string(ASIOLastLoadError()).find("not found"), std::string::npos) << ASIOLastLoadError();
+    EXPECT_NE(std::string(ASIOLastLoadError()).find("not found"), std::string::npos)
+        << ASIOLastLoadError();
     ASIODriverInfo info{};
     EXPECT_EQ(ASIOInit(&info), ASE_NotPresent);
     EXPECT_STREQ(info.name, "No ASIO Driver");

@@ -23,13 +23,15 @@ struct Host {
         positions.push_back(t->timeInfo.samplePosition);
         indices.push_back(index);
         for (std::size_t c = 0; c < in[index].size(); ++c)
-            std::memcpy(out[index][c], in[index][c], static_cast<std::size_t>(frames) * sizeof(float));
+            std::memcpy(out[index][c], in[index][c],
+                        static_cast<std::size_t>(frames) * sizeof(float));
         return nullptr;
     }
     static void switchPlain(long, ASIOBool) {}
     static long message(long sel, long value, void*, double*) {
-        if (sel == kAsioSelectorSupported) return value == kAsioSupportsTimeInfo || value == kAsioLatenciesChanged ||
-                                                  value == kAsioBufferSizeChange || value == kAsioResetRequest;
+        if (sel == kAsioSelectorSupported)
+            return value == kAsioSupportsTimeInfo || value == kAsioLatenciesChanged ||
+                   value == kAsioBufferSizeChange || value == kAsioResetRequest;
         if (sel == kAsioSupportsTimeInfo) return 1;
         messages.push_back(sel);
         return sel == kAsioBufferSizeChange ? 0 : 1;
@@ -69,7 +71,8 @@ std::vector<float> run(Fixture& f, long e, int cycles) {
     std::vector<float> inBuf(static_cast<std::size_t>(e)), outBuf(static_cast<std::size_t>(e));
     long long frame = 0;
     for (int k = 0; k < cycles; ++k) {
-        for (long i = 0; i < e; ++i) inBuf[static_cast<std::size_t>(i)] = static_cast<float>(frame + i + 1);
+        for (long i = 0; i < e; ++i)
+            inBuf[static_cast<std::size_t>(i)] = static_cast<float>(frame + i + 1);
         const void* in[] = {inBuf.data()};
         void* out[] = {outBuf.data()};
         f.core->processEngine({in, out}, e, 1'000'000'000LL + frame * 20833, k == 0 ? 0 : e);
@@ -122,8 +125,9 @@ TEST_P(Adapter, SwitchesKeepTheirSizeAndTheDelayIsTheReportedOne) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, Adapter,
-                         ::testing::Values(std::pair{64L, 64L}, std::pair{256L, 64L}, std::pair{64L, 256L},
-                                           std::pair{128L, 96L}, std::pair{64L, 100L}, std::pair{32L, 1024L},
+                         ::testing::Values(std::pair{64L, 64L}, std::pair{256L, 64L},
+                                           std::pair{64L, 256L}, std::pair{128L, 96L},
+                                           std::pair{64L, 100L}, std::pair{32L, 1024L},
                                            std::pair{1024L, 32L}, std::pair{48L, 64L}));
 
 TEST(Adapter, BufferSizeChangeFallsBackToResetWhenTheHostDeclines) {

@@ -10,7 +10,7 @@ namespace foldback::kit {
 namespace {
 
 TEST(DelayLockedLoop, FiltersWakeUpJitterAndTracksTheTruePeriod) {
-    const double period = 32 * 1e9 / 48000;  // 666 667 ns
+    const double period = 32 * 1e9 / 48000;     // 666 667 ns
     const double truePeriod = period * 1.0003;  // the clock runs 300 ppm fast
     DelayLockedLoop dll;
     dll.reset(1'000'000'000, period);
@@ -23,7 +23,8 @@ TEST(DelayLockedLoop, FiltersWakeUpJitterAndTracksTheTruePeriod) {
         const auto t = dll.update(static_cast<std::int64_t>(ideal + late(rng)));
         ASSERT_GT(t, prev);
         prev = t;
-        if (n > 5000) worstError = std::max(worstError, std::abs(static_cast<double>(t) - ideal - 60'000));
+        if (n > 5000)
+            worstError = std::max(worstError, std::abs(static_cast<double>(t) - ideal - 60'000));
     }
     // Raw wake-ups scatter by hundreds of us; the filtered line stays within a few tens.
     EXPECT_LT(worstError, 40'000);
