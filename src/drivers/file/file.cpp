@@ -88,7 +88,8 @@ int outputFormat(const std::string& path, const std::string& sample) {
     else if (ext == ".caf")
         major = SF_FORMAT_CAF;
     else
-        fail(ASE_NotPresent, "[file] output \"{}\": name it .wav, .w64, .rf64, .flac, .aiff or .caf", path);
+        fail(ASE_NotPresent, "[file] output {}: name it .wav, .w64, .rf64, .flac, .aiff or .caf",
+             fs::path(path).filename().string());
     int sub = 0;
     if (sample == "float")
         sub = SF_FORMAT_FLOAT;
@@ -164,11 +165,12 @@ class FileBackend final : public Backend {
                 SF_INFO info{};
                 in.file.reset(sf_open(in.path.c_str(), SFM_READ, &info));
                 if (!in.file)
-                    fail(ASE_NotPresent, "[file] input \"{}\": {}; fix the path in the instance's config.toml",
-                         in.path, sf_strerror(nullptr));
+                    fail(ASE_NotPresent, "[file] input {}: {}; fix the path", in.path,
+                         fs::exists(in.path) ? "not an audio file libsndfile reads" : "no such file");
                 if (fileRate > 0 && info.samplerate != fileRate)
-                    fail(ASE_NotPresent, "[file] input \"{}\" is {} Hz but the first input file is {:g} Hz; "
-                                         "the files must share one rate", in.path, info.samplerate, fileRate);
+                    fail(ASE_NotPresent, "[file] {} is {} Hz, {} {:g} Hz: input files must share one rate",
+                         fs::path(in.path).filename().string(), info.samplerate,
+                         fs::path(inputs_.front().path).filename().string(), fileRate);
                 fileRate = info.samplerate;
                 in.channels = info.channels;
                 in.frames = info.frames;
@@ -178,8 +180,7 @@ class FileBackend final : public Backend {
         }
         const long ins = cfg.integer("file", "inputs", inPaths.empty() ? 2 : fed, 0, 256);
         if (ins < fed)
-            fail(ASE_NotPresent, "[file] inputs = {} but the input files have {} channels; raise inputs or "
-                                 "drop a file", ins, fed);
+            fail(ASE_NotPresent, "[file] inputs = {} but the input files have {} channels: raise inputs", ins, fed);
 
         // Outputs.
         outputs_.clear();
@@ -189,8 +190,8 @@ class FileBackend final : public Backend {
             fail(ASE_NotPresent, "[file] has both output and output_files; keep one of them");
         const long outs = cfg.integer("file", "outputs", outList.empty() ? 2 : static_cast<long>(outList.size()), 0, 256);
         if (!outList.empty() && static_cast<long>(outList.size()) != outs)
-            fail(ASE_NotPresent, "[file] output_files has {} entries for {} outputs; give one per output "
-                                 "(\"\" discards one)", outList.size(), outs);
+            fail(ASE_NotPresent, "[file] output_files has {} entries for {} outputs: give one per output",
+                 outList.size(), outs);
         const std::string sample = cfg.string("file", "output_format", "float");
         if (!outOne.empty()) {
             Output o;
@@ -215,8 +216,8 @@ class FileBackend final : public Backend {
         caps.bufferSizes = {16, 8192, cfg.integer("file", "buffer_size", 256, 16, 8192), 1};
         caps.rate = cfg.number("file", "rate", fileRate > 0 ? fileRate : 48000);
         if (fileRate > 0 && caps.rate != fileRate)
-            fail(ASE_NoClock, "[file] rate = {:g} but the input files are {:g} Hz; the file driver does not "
-                              "resample: remove rate or convert the files", caps.rate, fileRate);
+            fail(ASE_NoClock, "[file] rate = {:g} but the input files are {:g} Hz; it does not resample",
+                 caps.rate, fileRate);
         if (caps.rate < 1000 || caps.rate > 768000) fail(ASE_NoClock, "[file] rate = {:g} is out of range", caps.rate);
         caps.rates = {caps.rate};
         rate_ = caps.rate;
@@ -266,12 +267,11 @@ class FileBackend final : public Backend {
             info.channels = static_cast<int>(o.channels);
             info.format = formats_[k];
             if (!sf_format_check(&info))
-                fail(ASE_HWMalfunction, "[file] output \"{}\" cannot hold {} channels at {:g} Hz in that format; "
-                                        "use .wav or .w64", o.path, o.channels, rate_);
+                fail(ASE_HWMalfunction, "[file] {}: that format cannot hold {} channels at {:g} Hz; use .w64",
+                     fs::path(o.path).filename().string(), o.channels, rate_);
             o.file.reset(sf_open(o.path.c_str(), SFM_WRITE, &info));
             if (!o.file)
-                fail(ASE_HWMalfunction, "[file] output \"{}\": {}; check that the folder exists and is writable",
-                     o.path, sf_strerror(nullptr));
+                fail(ASE_HWMalfunction, "[file] cannot create {}: check the folder exists and is writable", o.path);
             sf_command(o.file.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
         }
         inPos_ = -(frames_ + inputDelay_);
