@@ -63,6 +63,7 @@ RtStatus AudioThread::start() {
 void AudioThread::stop() noexcept {
     stop_.store(true, std::memory_order_release);
     if (joinable_) {
+        backend_.interruptWait();  // Style::Device: a wait() blocked on the device returns
         pthread_join(thread_, nullptr);
         joinable_ = false;
     }
@@ -180,6 +181,13 @@ void AudioThread::runDevice() noexcept {
             break;
         }
         const std::int64_t now = monotonicNs();
+        const long lost = backend_.lostPeriods();
+        if (lost > 0) {
+            // The device recovered from an xrun by restarting: the position jumps over the
+            // lost periods (kAsioOverload + kAsioResyncRequest) and the time line restarts.
+            core_.skipPeriods(lost);
+            first = true;
+        }
         std::int64_t t;
         if (first) {
             dll_.reset(now, frames * 1e9 / rate_);

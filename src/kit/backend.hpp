@@ -160,6 +160,15 @@ class Backend {
     // [rt] The kit skipped `periods` whole periods (late wake-up beyond the catch-up
     // limit, or injected frame loss): the device clock ran on while nobody listened.
     virtual void skip(long periods) noexcept { (void)periods; }
+    // [rt] Style::Device, right after wait() returned Ready: how many whole periods the
+    // device lost since the previous period (an xrun it recovered from by restarting).
+    // The kit jumps the position over them, sends kAsioOverload and kAsioResyncRequest,
+    // and starts its time line afresh. 0 = none (the default).
+    virtual long lostPeriods() noexcept { return 0; }
+    // [control] Style::Device: the kit is stopping its audio thread. Make a wait() that is
+    // blocked now, or is entered later, return WaitResult::Stopped promptly (e.g. write an
+    // eventfd the wait polls; re-arm it in start()). Called before the kit joins the thread.
+    virtual void interruptWait() noexcept {}
     // [rt] Style::Timer: the (virtual) device is gone. The kit stops delivering periods
     // and sends kAsioResetRequest once.
     virtual bool deviceLost() const noexcept { return false; }
