@@ -129,6 +129,16 @@ void legendItem(cairo_t* cr, double x, double y, Rgb c, bool dashed, const std::
     text(cr, x + 36, y, label, 0, 0.5, 12);
 }
 
+// A white box with a thin frame, so a legend stays readable over the lines.
+void legendBox(cairo_t* cr, double x, double y, double w, double h) {
+    cairo_rectangle(cr, x, y, w, h);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.92);
+    cairo_fill_preserve(cr);
+    color(cr, kGrid);
+    cairo_set_line_width(cr, 1);
+    cairo_stroke(cr);
+}
+
 // Band-limited value of the impulse response between samples (windowed sinc).
 double interpolate(const std::vector<double>& h, double t) {
     const auto n = static_cast<long>(h.size());
@@ -211,6 +221,7 @@ void draw(cairo_t* cr, const LatencyPlot& pl) {
         text(cr, right ? a.x + a.w - 6 : a.x + 6, a.y + 34,
              right ? fmt::format("reported {} ->", pl.reported) : fmt::format("<- reported {}", pl.reported), right ? 1 : 0, 0.5, 12, true);
     }
+    legendBox(cr, a.x + 6, a.y + a.h - 66, 250, 60);
     legendItem(cr, a.x + 12, a.y + a.h - 54, kCurve, false, "impulse response");
     legendItem(cr, a.x + 12, a.y + a.h - 36, kMeasured, false, "measured round trip");
     legendItem(cr, a.x + 12, a.y + a.h - 18, kReported, true, "reported (getLatencies in + out)");
@@ -242,6 +253,7 @@ void draw(cairo_t* cr, const LatencyPlot& pl) {
         cairo_arc(cr, b.px(static_cast<double>(i + 1)), b.py(rep[i]), 4.5, 0, 2 * std::numbers::pi);
         cairo_fill(cr);
     }
+    legendBox(cr, b.x + b.w - 256, b.y + 6, 250, 40);
     legendItem(cr, b.x + b.w - 250, b.y + 16, kMeasured, false, "mean measured");
     legendItem(cr, b.x + b.w - 250, b.y + 34, kReported, true, "reported");
 }
