@@ -10,36 +10,14 @@
 #include <mutex>
 #include <utility>
 
+#include "common/asio_names.hpp"
 #include "convert/convert.hpp"
 #include "foldback/host.hpp"
 #include "host/loader.hpp"
 
 namespace foldback {
 
-const char* errorName(ASIOError code) noexcept {
-    switch (code) {
-        case ASE_OK:
-            return "ASE_OK";
-        case ASE_SUCCESS:
-            return "ASE_SUCCESS";
-        case ASE_NotPresent:
-            return "ASE_NotPresent";
-        case ASE_HWMalfunction:
-            return "ASE_HWMalfunction";
-        case ASE_InvalidParameter:
-            return "ASE_InvalidParameter";
-        case ASE_InvalidMode:
-            return "ASE_InvalidMode";
-        case ASE_SPNotAdvancing:
-            return "ASE_SPNotAdvancing";
-        case ASE_NoClock:
-            return "ASE_NoClock";
-        case ASE_NoMemory:
-            return "ASE_NoMemory";
-        default:
-            return "unknown ASIOError";
-    }
-}
+const char* errorName(ASIOError code) noexcept { return asioErrorName(code); }
 
 std::vector<long> BufferSizes::allowed(long limit) const {
     std::vector<long> out;

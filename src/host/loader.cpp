@@ -3,6 +3,8 @@
 // §4.4); here every failure is a LoadError that keeps the cause and says what to do.
 #include "host/loader.hpp"
 
+#include "common/asio_names.hpp"
+
 #include <dlfcn.h>
 
 #include <map>
@@ -17,31 +19,6 @@ namespace {
 
 constexpr const char* kEntryPoints[] = {"instantiateDriver", "releaseDriver", "registerDriver",
                                         "unregisterDriver"};
-
-std::string errorName(ASIOError e) {
-    switch (e) {
-        case ASE_OK:
-            return "ASE_OK";
-        case ASE_SUCCESS:
-            return "ASE_SUCCESS";
-        case ASE_NotPresent:
-            return "ASE_NotPresent";
-        case ASE_HWMalfunction:
-            return "ASE_HWMalfunction";
-        case ASE_InvalidParameter:
-            return "ASE_InvalidParameter";
-        case ASE_InvalidMode:
-            return "ASE_InvalidMode";
-        case ASE_SPNotAdvancing:
-            return "ASE_SPNotAdvancing";
-        case ASE_NoClock:
-            return "ASE_NoClock";
-        case ASE_NoMemory:
-            return "ASE_NoMemory";
-        default:
-            return "an unknown code";
-    }
-}
 
 // A name as it can be shown in a message: control bytes become \xNN.
 std::string printable(std::string_view s) {
@@ -206,7 +183,7 @@ RawInstance instantiate(const LoadedLibrary& lib) {
         throw LoadError(fmt::format(
             "the driver of '{}' ({}) refused its instance name: future(0x7F000001, \"{}\") "
             "answered {} ({}) instead of ASE_SUCCESS{}",
-            name, lib.entry.driverPath, name, errorName(answer), answer, hint));
+            name, lib.entry.driverPath, name, asioErrorName(answer), answer, hint));
     }
     return RawInstance{drv, lib.handle};
 }
