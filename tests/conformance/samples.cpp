@@ -1,8 +1,9 @@
-#include "common/asio_names.hpp"
 #include "samples.hpp"
 
 #include <cstdint>
 #include <cstring>
+
+#include "common/asio_names.hpp"
 
 namespace foldback::conformance::detail {
 
