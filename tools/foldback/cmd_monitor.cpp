@@ -145,8 +145,8 @@ int run(const Options& o) {
             {"dropped_frames", thru.dropped()},
         });
     } else {
-        std::cout << fmt::format("monitored {:.3f} s: {} overloads, {} frames dropped by the driver\n", secs,
-                                 ev.overloads, thru.dropped());
+        std::cout << fmt::format("monitored {:.3f} s: {} overload{}, {} frames dropped by the driver\n", secs,
+                                 ev.overloads, ev.overloads == 1 ? "" : "s", thru.dropped());
     }
     if (thru.reset() || stalled) {
         error(fmt::format("{} {}; check the device and run again", o.name,

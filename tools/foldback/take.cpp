@@ -284,11 +284,14 @@ int runTake(const TakeSpec& spec) {
                                                              lostTotal, gaps.size())
                                                : "no frame lost");
         if (session.player)
-            std::cout << fmt::format("{}: played {} of {} frames{}\n", spec.playPath, session.player->played(),
-                                     session.player->fileFramesAtDeviceRate(),
+            std::cout << fmt::format("{}: played {} {} frames{}\n", spec.playPath, session.player->played(),
+                                     session.player->resampling()
+                                         ? fmt::format("(resampled from {} at {} Hz)", session.player->file().frames(),
+                                                       session.player->file().rate())
+                                         : fmt::format("of {}", session.player->fileFramesAtDeviceRate()),
                                      underrun ? fmt::format(", {} frames of silence where the file was late", underrun)
                                               : "");
-        std::cout << fmt::format("  {} overloads reported by the driver{}\n", ev.overloads,
+        std::cout << fmt::format("  {} overload{} reported by the driver{}\n", ev.overloads, ev.overloads == 1 ? "" : "s",
                                  ev.overloads && !drop ? " (late periods caught up: nothing lost)" : "");
         if (session.recorder)
             std::cout << fmt::format("  ring: {:.1f} s, fullest {:.0f}%\n", session.recorder->ringFrames() / rate,
