@@ -43,6 +43,8 @@ using fc::Isa;
 
 // ---- buffers ----------------------------------------------------------------------------
 
+constexpr std::size_t kSkew = 2048 + 64;
+
 struct FreeDeleter {
     void operator()(void* p) const { std::free(p); }
 };
@@ -53,10 +55,13 @@ struct Arena {
     std::unique_ptr<std::uint8_t, FreeDeleter> mem;
     std::vector<std::uint8_t*> ptr;
 
-    Arena(std::size_t count, std::size_t bytes) {
+    // skew: bytes added before the first buffer, so that sources and destinations do not
+    // share their low 12 address bits (4K aliasing), which would otherwise depend on what
+    // the allocator happened to return
+    Arena(std::size_t count, std::size_t bytes, std::size_t skew = 0) {
         const std::size_t stride = (bytes + 63) / 64 * 64 + 64;
-        mem.reset(static_cast<std::uint8_t*>(std::aligned_alloc(64, stride * count + 64)));
-        for (std::size_t i = 0; i < count; ++i) ptr.push_back(mem.get() + i * stride);
+        mem.reset(static_cast<std::uint8_t*>(std::aligned_alloc(64, stride * count + 64 + skew)));
+        for (std::size_t i = 0; i < count; ++i) ptr.push_back(mem.get() + skew + i * stride);
     }
 };
 
@@ -109,25 +114,25 @@ class Job {
         switch (k.side) {
             case Side::HostIn:
                 in_ = std::make_unique<Arena>(s.channels, per * k.inBytes);
-                out_ = std::make_unique<Arena>(s.channels, per * k.outBytes);
+                out_ = std::make_unique<Arena>(s.channels, per * k.outBytes, kSkew);
                 for (auto* p : in_->ptr) fillSamples(k.type, p, per, rng);
                 toFloat_ = fc::toFloat(k.type, isa);
                 break;
             case Side::HostOut:
                 in_ = std::make_unique<Arena>(s.channels, per * k.inBytes);
-                out_ = std::make_unique<Arena>(s.channels, per * k.outBytes);
+                out_ = std::make_unique<Arena>(s.channels, per * k.outBytes, kSkew);
                 for (auto* p : in_->ptr) fillSamples(ASIOSTFloat32LSB, p, per, rng);
                 fromFloat_ = fc::fromFloat(k.type, fc::Dither::Off, isa);
                 break;
             case Side::DeviceIn:
                 in_ = std::make_unique<Arena>(1, per * s.channels * k.inBytes);
-                out_ = std::make_unique<Arena>(s.channels, per * k.outBytes);
+                out_ = std::make_unique<Arena>(s.channels, per * k.outBytes, kSkew);
                 fillSamples(k.deviceType, in_->ptr[0], per * s.channels, rng);
                 deinterleave_ = fc::deinterleave(k.device, k.type, isa);
                 break;
             case Side::DeviceOut:
                 in_ = std::make_unique<Arena>(s.channels, per * k.inBytes);
-                out_ = std::make_unique<Arena>(1, per * s.channels * k.outBytes);
+                out_ = std::make_unique<Arena>(1, per * s.channels * k.outBytes, kSkew);
                 for (auto* p : in_->ptr) fillSamples(k.type, p, per, rng);
                 interleave_ = fc::interleave(k.type, k.device, isa);
                 break;
@@ -180,7 +185,10 @@ class Job {
 class CopyJob {
   public:
     CopyJob(std::size_t calls, std::size_t bytesPerCall)
-        : calls_(calls), bytes_(bytesPerCall), in_(calls, bytesPerCall), out_(calls, bytesPerCall) {
+        : calls_(calls),
+          bytes_(bytesPerCall),
+          in_(calls, bytesPerCall),
+          out_(calls, bytesPerCall, kSkew) {
         for (std::size_t c = 0; c < calls; ++c) std::memset(in_.ptr[c], 0x5a, bytes_);
         for (std::size_t c = 0; c < calls; ++c) std::memset(out_.ptr[c], 0, bytes_);
     }

@@ -15,3 +15,14 @@ namespace foldback::convert::detail {
 const Tier kAvx512Tier = VectorTier<Widths<X512, X256, X128>, Widths<X512d, X256d, X128d>>::kTier;
 
 }  // namespace foldback::convert::detail
+
+namespace foldback::convert::detail {
+// the specialised paths are really taken (a failed trait would silently fall back)
+static_assert(kWordBlocks<X512, ASIOSTInt16LSB, ASIOSTFloat32LSB>);
+static_assert(kWordBlocks<X512, ASIOSTInt16MSB, ASIOSTInt16MSB>);
+static_assert(!kWordBlocks<X512, ASIOSTInt24LSB, ASIOSTFloat32LSB>);
+static_assert(!kWordBlocks<X256, ASIOSTInt16LSB, ASIOSTFloat32LSB>);
+static_assert(IO<X512, ASIOSTInt24LSB, ASIOSTFloat32LSB>::kOverRead == 16);
+static_assert(IO<X512, ASIOSTInt24MSB, ASIOSTInt24MSB>::kOverRead == 16);
+static_assert(IO<X256, ASIOSTInt24LSB, ASIOSTFloat32LSB>::kOverRead == 0);
+}  // namespace foldback::convert::detail

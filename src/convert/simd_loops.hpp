@@ -26,24 +26,54 @@ namespace foldback::convert::detail {
 namespace {
 
 template <ASIOSampleType T>
-inline constexpr std::size_t kBytesOf = static_cast<std::size_t>(typeInfo(T).bytes);
+inline constexpr std::size_t kBytesOf = kBytesOfType<T>;
 
-// Native pairs move bits (loadRaw/storeRaw); all others go through floats.
+// Widths with a 16-bit word transpose (X512) use it for 16-bit device formats.
+template <class V>
+concept WordTranspose = requires {
+    V::kWordTranspose;
+};
+
+template <class V, ASIOSampleType Dev, ASIOSampleType Asio>
+inline constexpr bool kWordBlocks = WordTranspose<V>&& kBytesOf<Dev> == 2 &&
+                                    (Asio == Dev || Asio == ASIOSTFloat32LSB);
+
+// Native pairs move bits (loadRaw/storeRaw); all others go through floats. A codec may
+// offer a faster load that reads kOverRead bytes past its samples (loadWide/loadRawWide);
+// loops call it only where those bytes are known to lie inside the caller's buffer.
 template <class V, ASIOSampleType From, ASIOSampleType To>
 struct IO {
     using F = typename V::F;
+    using In = typename V::template Codec<From>;
+    using Out = typename V::template Codec<To>;
+    static constexpr std::size_t kOverRead = [] {
+        if constexpr (requires { In::kOverRead; }) {
+            return In::kOverRead;
+        } else {
+            return std::size_t{0};
+        }
+    }();
     FOLDBACK_SIMD_INLINE static F load(const std::uint8_t* p) noexcept {
         if constexpr (From == To) {
-            return V::template Codec<From>::loadRaw(p);
+            return In::loadRaw(p);
         } else {
-            return V::template Codec<From>::load(p);
+            return In::load(p);
+        }
+    }
+    FOLDBACK_SIMD_INLINE static F loadWide(const std::uint8_t* p) noexcept {
+        if constexpr (kOverRead == 0) {
+            return load(p);
+        } else if constexpr (From == To) {
+            return In::loadRawWide(p);
+        } else {
+            return In::loadWide(p);
         }
     }
     FOLDBACK_SIMD_INLINE static void store(std::uint8_t* p, F x) noexcept {
         if constexpr (From == To) {
-            V::template Codec<To>::storeRaw(p, x);
+            Out::storeRaw(p, x);
         } else {
-            V::template Codec<To>::store(p, x);
+            Out::store(p, x);
         }
     }
 };
@@ -58,14 +88,18 @@ inline std::size_t contiguousVectors(const std::uint8_t* s, std::uint8_t* d, std
                                      std::size_t n) noexcept {
     using I = IO<V, From, To>;
     constexpr std::size_t L = V::kLanes, bi = kBytesOf<From>, bo = kBytesOf<To>;
+    // vectors starting below `wide` may use the over-reading load
+    const std::size_t slack = (I::kOverRead + bi - 1) / bi;
+    const std::size_t wide = n > slack ? n - slack : 0;
     if constexpr (sizeof...(Rest) > 0) {
-        for (; i + 2 * L <= n; i += 2 * L) {
-            const auto a = I::load(s + i * bi);
-            const auto b = I::load(s + (i + L) * bi);
+        for (; i + 2 * L <= wide; i += 2 * L) {
+            const auto a = I::loadWide(s + i * bi);
+            const auto b = I::loadWide(s + (i + L) * bi);
             I::store(d + i * bo, a);
             I::store(d + (i + L) * bo, b);
         }
     }
+    for (; i + L <= wide; i += L) I::store(d + i * bo, I::loadWide(s + i * bi));
     for (; i + L <= n; i += L) I::store(d + i * bo, I::load(s + i * bi));
     if constexpr (sizeof...(Rest) > 0) i = contiguousVectors<From, To, Rest...>(s, d, i, n);
     return i;
@@ -114,11 +148,11 @@ constexpr std::size_t gcd(std::size_t a, std::size_t b) noexcept {
 // Frames per bounce chunk: channels x frames x bytes must fit the bounce buffer, frames must
 // be a multiple of 16 (every vector width, so chunks have no scalar tails) and
 // frames x lineBytes a multiple of 64 (so every chunk starts on a cache line). 0 if none fits.
-constexpr std::size_t chunkFrames(std::size_t channels, std::size_t bytes,
-                                  std::size_t lineBytes) noexcept {
+constexpr std::size_t chunkFrames(std::size_t channels, std::size_t bytes, std::size_t lineBytes,
+                                  std::size_t budget = kBounceBytes) noexcept {
     const std::size_t m = 64 / gcd(lineBytes, 64);
     const std::size_t step = m > 16 ? m : 16;  // both are powers of two
-    return kBounceBytes / (channels * bytes) / step * step;
+    return budget / (channels * bytes) / step * step;
 }
 
 template <ASIOSampleType From, ASIOSampleType To, class... Vs>
@@ -134,7 +168,8 @@ void runContiguous(Widths<Vs...>, const std::uint8_t* s, std::uint8_t* d, std::s
     if constexpr (From == To) {
         std::memcpy(d, s, n * bi);  // glibc streams large copies itself
     } else {
-        constexpr std::size_t K = chunkFrames(1, bo, bo);
+        // small chunks: the source stream from memory pauses while a chunk is copied out
+        constexpr std::size_t K = chunkFrames(1, bo, bo, kBounceBytes / 4);
         std::size_t i = 0;
         if (n * bo >= streamBytes()) {
             // one sample at a time up to a cache-line boundary, if there is one to reach
@@ -169,8 +204,9 @@ void fromFloatV(const float* src, void* dst, std::size_t frames) noexcept {
 
 // ---- deinterleave -----------------------------------------------------------------------
 
-// Frames f.. f+L-1 of channels c.. c+L-1.
-template <class V, ASIOSampleType From, ASIOSampleType To>
+// Frames f.. f+L-1 of channels c.. c+L-1. Wide: the rows may be read with the
+// over-reading load (a frame follows the block, and a frame is at least a row long).
+template <class V, ASIOSampleType From, ASIOSampleType To, bool Wide = false>
 FOLDBACK_SIMD_INLINE void deinterleaveBlock(const std::uint8_t* s, std::size_t channels,
                                             void* const* dst, std::size_t f,
                                             std::size_t c) noexcept {
@@ -179,7 +215,8 @@ FOLDBACK_SIMD_INLINE void deinterleaveBlock(const std::uint8_t* s, std::size_t c
     typename V::F r[L];
     const std::uint8_t* row = s + (f * channels + c) * bi;
 #pragma GCC unroll 16
-    for (std::size_t k = 0; k < L; ++k) r[k] = I::load(row + k * channels * bi);
+    for (std::size_t k = 0; k < L; ++k)
+        r[k] = Wide ? I::loadWide(row + k * channels * bi) : I::load(row + k * channels * bi);
     V::transpose(r);
 #pragma GCC unroll 16
     for (std::size_t k = 0; k < L; ++k)
@@ -203,13 +240,21 @@ inline void deinterleaveScalar(const std::uint8_t* s, std::size_t channels, void
 template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
 inline std::size_t deinterleaveChannels(const std::uint8_t* s, std::size_t channels,
                                         void* const* dst, std::size_t f, std::size_t nf,
-                                        std::size_t c) noexcept {
+                                        std::size_t c, bool wide) noexcept {
     constexpr std::size_t L = V::kLanes;
-    for (; c + L <= channels; c += L)
-        for (std::size_t g = 0; g < nf; g += L)
-            deinterleaveBlock<V, From, To>(s, channels, dst, f + g, c);
+    for (; c + L <= channels; c += L) {
+        for (std::size_t g = 0; g < nf; g += L) {
+            if constexpr (kWordBlocks<V, From, To>) {
+                V::template deinterleaveWords<From, To>(s, channels, dst, f + g, c);
+            } else if (wide) {
+                deinterleaveBlock<V, From, To, true>(s, channels, dst, f + g, c);
+            } else {
+                deinterleaveBlock<V, From, To, false>(s, channels, dst, f + g, c);
+            }
+        }
+    }
     if constexpr (sizeof...(Rest) > 0)
-        c = deinterleaveChannels<From, To, Rest...>(s, channels, dst, f, nf, c);
+        c = deinterleaveChannels<From, To, Rest...>(s, channels, dst, f, nf, c, wide);
     return c;
 }
 
@@ -218,7 +263,9 @@ inline std::size_t deinterleaveFrames(const std::uint8_t* s, std::size_t channel
                                       std::size_t f, std::size_t n) noexcept {
     constexpr std::size_t L = V::kLanes;
     for (; f + L <= n; f += L) {
-        const std::size_t c = deinterleaveChannels<From, To, V, Rest...>(s, channels, dst, f, L, 0);
+        // rows are at most a frame long; the frame after the block covers any over-read
+        const std::size_t c =
+            deinterleaveChannels<From, To, V, Rest...>(s, channels, dst, f, L, 0, f + L < n);
         if (c < channels) deinterleaveScalar<From, To>(s, channels, dst, f, f + L, c);
     }
     if constexpr (sizeof...(Rest) > 0)
@@ -233,9 +280,16 @@ inline std::size_t deinterleaveStereo(const std::uint8_t* s, void* const* dst, s
     constexpr std::size_t L = V::kLanes, bi = kBytesOf<From>, bo = kBytesOf<To>;
     auto* d0 = static_cast<std::uint8_t*>(dst[0]);
     auto* d1 = static_cast<std::uint8_t*>(dst[1]);
+    // frames below `wide`: the second vector's over-read stays inside the buffer
+    const std::size_t slack = (I::kOverRead + 2 * bi - 1) / (2 * bi);
+    const std::size_t wide = n > slack ? n - slack : 0;
     for (; f + L <= n; f += L) {
         typename V::F l, r;
-        V::unzip(I::load(s + 2 * f * bi), I::load(s + (2 * f + L) * bi), l, r);
+        if (f + L <= wide) {
+            V::unzip(I::loadWide(s + 2 * f * bi), I::loadWide(s + (2 * f + L) * bi), l, r);
+        } else {
+            V::unzip(I::load(s + 2 * f * bi), I::load(s + (2 * f + L) * bi), l, r);
+        }
         if (d0 != nullptr) I::store(d0 + f * bo, l);
         if (d1 != nullptr) I::store(d1 + f * bo, r);
     }
@@ -262,7 +316,7 @@ void deinterleaveRun(Widths<Vs...> ws, const std::uint8_t* s, std::size_t channe
         return;
     }
     std::size_t f = 0;
-    const std::size_t K = chunkFrames(channels, bo, bo);
+    const std::size_t K = chunkFrames(channels, bo, bo, kBounceBytes / 4);
     if (K != 0 && frames * channels * bo >= streamBytes()) {
         // every active buffer must start on a cache line (ASIO buffers from an aligned
         // allocator do); chunks of K frames then keep them there
@@ -335,7 +389,11 @@ inline std::size_t interleaveChannels(const void* const* src, std::size_t channe
     constexpr std::size_t L = V::kLanes;
     for (; c + L <= channels; c += L)
         for (std::size_t g = 0; g < nf; g += L)
-            interleaveBlock<V, From, To>(src, channels, d, f + g, c);
+            if constexpr (kWordBlocks<V, To, From>) {
+                V::template interleaveWords<From, To>(src, channels, d, f + g, c);
+            } else {
+                interleaveBlock<V, From, To>(src, channels, d, f + g, c);
+            }
     if constexpr (sizeof...(Rest) > 0)
         c = interleaveChannels<From, To, Rest...>(src, channels, d, f, nf, c);
     return c;
@@ -396,7 +454,7 @@ void interleaveRun(Widths<Vs...> ws, const void* const* src, std::size_t channel
     }
     std::size_t f = 0;
     const std::size_t frameBytes = channels * bo;
-    const std::size_t K = chunkFrames(channels, bo, frameBytes);
+    const std::size_t K = chunkFrames(channels, bo, frameBytes, kBounceBytes / 4);
     if (K != 0 && frames * frameBytes >= streamBytes()) {
         // a few frames the ordinary way up to a cache-line boundary, if there is one
         std::size_t head = 0;

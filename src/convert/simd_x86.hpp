@@ -29,6 +29,9 @@ namespace {
 template <ASIOSampleType T>
 using ScalarCodec = Codec<T>;
 
+template <ASIOSampleType T>
+inline constexpr std::size_t kBytesOfType = static_cast<std::size_t>(typeInfo(T).bytes);
+
 // ---- 128-bit helpers (SSE2; SSSE3 where the file is built with it) ---------------------
 
 FOLDBACK_SIMD_INLINE __m128i bswap16x8(__m128i x) noexcept {
@@ -562,6 +565,35 @@ constexpr Idx16 makeIdx16() noexcept {
 }
 inline constexpr Idx16 kIdx16 = makeIdx16();
 
+// Controls for 16 x 16 blocks of 16-bit samples (X512::transposeWords): where channel m
+// (h = 0) or m + 8 (h = 1) sits after the transpose, and how two channels are joined into
+// that layout again.
+struct WordIdx {
+    alignas(64) std::int16_t top[2][32];  // vpermw: channel -> upper halves of 16 dwords
+    alignas(64) std::int16_t pack[32];    // vpermt2w: low halves of two dword vectors -> layout
+    alignas(64) std::int64_t half[2][8];  // vpermq: channel -> 16 words in the low 256 bits
+    alignas(64) std::int64_t join[8];     // vpermt2q: two 16-word channels -> layout
+};
+constexpr WordIdx makeWordIdx() noexcept {
+    WordIdx x{};
+    for (int h = 0; h < 2; ++h) {
+        for (int i = 0; i < 16; ++i) {
+            x.top[h][2 * i] = 0;  // masked to zero
+            x.top[h][2 * i + 1] = static_cast<std::int16_t>((i < 8 ? i : i + 8) + 8 * h);
+        }
+        const std::int64_t q[4] = {0, 1, 4, 5};
+        for (int i = 0; i < 8; ++i) x.half[h][i] = i < 4 ? q[i] + 2 * h : 0;
+    }
+    for (int p = 0; p < 32; ++p) {
+        const int frame = (p % 16) % 8 + 8 * (p / 16);
+        x.pack[p] = static_cast<std::int16_t>(((p % 16) < 8 ? 0 : 32) + 2 * frame);
+    }
+    const std::int64_t j[8] = {0, 1, 8, 9, 2, 3, 10, 11};
+    for (int i = 0; i < 8; ++i) x.join[i] = j[i];
+    return x;
+}
+inline constexpr WordIdx kWordIdx = makeWordIdx();
+
 struct X512 {
     using F = __m512;
     static constexpr std::size_t kLanes = 16;
@@ -605,6 +637,130 @@ struct X512 {
     }
     template <ASIOSampleType T>
     struct Codec;
+
+    // ---- 16-bit samples: transpose the words themselves ----
+    // Widening 16 rows to floats first and transposing 32-bit lanes costs 80 shuffles per
+    // 16 x 16 block; transposing the 16-bit words (two frames per register) and widening
+    // each channel once costs 48. Register k holds [frame k | frame k+8] before, register m
+    // [ch m f0-7 | ch m+8 f0-7 | ch m f8-15 | ch m+8 f8-15] after; the same three rounds
+    // of unpacks map either layout to the other.
+    static constexpr bool kWordTranspose = true;
+    FOLDBACK_SIMD_INLINE static void transposeWords(__m512i* z) noexcept {
+        __m512i u[8], v[8];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+            u[2 * j] = _mm512_unpacklo_epi16(z[2 * j], z[2 * j + 1]);
+            u[2 * j + 1] = _mm512_unpackhi_epi16(z[2 * j], z[2 * j + 1]);
+        }
+#pragma GCC unroll 2
+        for (int i = 0; i < 2; ++i) {
+            v[4 * i] = _mm512_unpacklo_epi32(u[4 * i], u[4 * i + 2]);
+            v[4 * i + 1] = _mm512_unpackhi_epi32(u[4 * i], u[4 * i + 2]);
+            v[4 * i + 2] = _mm512_unpacklo_epi32(u[4 * i + 1], u[4 * i + 3]);
+            v[4 * i + 3] = _mm512_unpackhi_epi32(u[4 * i + 1], u[4 * i + 3]);
+        }
+#pragma GCC unroll 4
+        for (int m = 0; m < 4; ++m) {
+            z[2 * m] = _mm512_unpacklo_epi64(v[m], v[4 + m]);
+            z[2 * m + 1] = _mm512_unpackhi_epi64(v[m], v[4 + m]);
+        }
+    }
+
+    // Frames f.. f+15 of channels c.. c+15: 16-bit device samples -> Float32LSB, or moved.
+    template <ASIOSampleType From, ASIOSampleType To>
+    FOLDBACK_SIMD_INLINE static void deinterleaveWords(const std::uint8_t* s, std::size_t channels,
+                                                       void* const* dst, std::size_t f,
+                                                       std::size_t c) noexcept {
+        constexpr bool raw = From == To;
+        const std::size_t stride = channels * 2;
+        const std::uint8_t* row = s + (f * channels + c) * 2;
+        __m512i z[8];
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+            const __m256i lo =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + k * stride));
+            const __m256i hi =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + (k + 8) * stride));
+            z[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+            if constexpr (!raw && typeInfo(From).bigEndian)
+                z[k] = _mm512_shuffle_epi8(z[k], kSwap16x32.v());
+        }
+        transposeWords(z);
+#pragma GCC unroll 8
+        for (int m = 0; m < 8; ++m) {
+#pragma GCC unroll 2
+            for (int h = 0; h < 2; ++h) {
+                auto* d = static_cast<std::uint8_t*>(dst[c + m + 8 * h]);
+                if (d == nullptr) continue;
+                if constexpr (raw) {
+                    const __m512i w =
+                        _mm512_permutexvar_epi64(_mm512_load_si512(kWordIdx.half[h]), z[m]);
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + f * 2),
+                                        _mm512_castsi512_si256(w));
+                } else {
+                    const __m512i top = _mm512_maskz_permutexvar_epi16(
+                        0xAAAAAAAAu, _mm512_load_si512(kWordIdx.top[h]), z[m]);
+                    Codec<To>::store(
+                        d + f * kBytesOfType<To>,
+                        _mm512_mul_ps(_mm512_cvtepi32_ps(top), _mm512_set1_ps(0x1p-31f)));
+                }
+            }
+        }
+    }
+
+    // Float32LSB (or the same 16-bit type) of channels c.. c+15 -> frames f.. f+15 of a
+    // 16-bit device format.
+    template <ASIOSampleType From, ASIOSampleType To>
+    FOLDBACK_SIMD_INLINE static void interleaveWords(const void* const* src, std::size_t channels,
+                                                     std::uint8_t* d, std::size_t f,
+                                                     std::size_t c) noexcept {
+        constexpr bool raw = From == To;
+        __m512i z[8];
+#pragma GCC unroll 8
+        for (int m = 0; m < 8; ++m) {
+            const auto* a = static_cast<const std::uint8_t*>(src[c + m]);
+            const auto* b = static_cast<const std::uint8_t*>(src[c + m + 8]);
+            if constexpr (raw) {
+                const __m512i va = a != nullptr ? _mm512_castsi256_si512(_mm256_loadu_si256(
+                                                      reinterpret_cast<const __m256i*>(a + f * 2)))
+                                                : _mm512_setzero_si512();
+                const __m512i vb = b != nullptr ? _mm512_castsi256_si512(_mm256_loadu_si256(
+                                                      reinterpret_cast<const __m256i*>(b + f * 2)))
+                                                : _mm512_setzero_si512();
+                z[m] = _mm512_permutex2var_epi64(va, _mm512_load_si512(kWordIdx.join), vb);
+            } else {
+                const __m512i ia = a != nullptr
+                                       ? toWords(Codec<From>::load(a + f * kBytesOfType<From>))
+                                       : _mm512_setzero_si512();
+                const __m512i ib = b != nullptr
+                                       ? toWords(Codec<From>::load(b + f * kBytesOfType<From>))
+                                       : _mm512_setzero_si512();
+                z[m] = _mm512_permutex2var_epi16(ia, _mm512_load_si512(kWordIdx.pack), ib);
+            }
+        }
+        transposeWords(z);
+        const std::size_t stride = channels * 2;
+        std::uint8_t* row = d + (f * channels + c) * 2;
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+            __m512i x = z[k];
+            if constexpr (!raw && typeInfo(To).bigEndian)
+                x = _mm512_shuffle_epi8(x, kSwap16x32.v());
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + k * stride),
+                                _mm512_castsi512_si256(x));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + (k + 8) * stride),
+                                _mm512_extracti64x4_epi64(x, 1));
+        }
+    }
+
+    // Floats -> 16-bit integers in 32-bit lanes, by the numeric model (formats.hpp).
+    FOLDBACK_SIMD_INLINE static __m512i toWords(__m512 x) noexcept {
+        const __m512 t0 = _mm512_mul_ps(x, _mm512_set1_ps(32768.0f));
+        const __mmask16 ord = _mm512_cmp_ps_mask(t0, t0, _CMP_ORD_Q);  // NaN lanes -> 0
+        const __m512 t =
+            _mm512_min_ps(_mm512_max_ps(t0, _mm512_set1_ps(-32768.0f)), _mm512_set1_ps(32767.0f));
+        return _mm512_maskz_cvtps_epi32(ord, t);
+    }
 };
 
 template <ASIOSampleType T>
@@ -635,12 +791,32 @@ struct X512::Codec {
     static constexpr Mask64 kSpreadLow = spreadIdx(false);
     static constexpr Mask64 kPack = packIdx();
     static constexpr __mmask64 kBytes48 = 0x0000FFFFFFFFFFFFull;
+    // Packed 24-bit rows are 48 bytes. The exact load is masked, which AMD cores serve
+    // slowly from DRAM (measured: half the rate); loops use the plain 64-byte load instead
+    // wherever the 16 bytes past the row are known to be inside the caller's buffer.
+    static constexpr std::size_t kOverRead = kInfo.bytes == 3 ? 16 : 0;
 
     FOLDBACK_SIMD_INLINE static void store48(std::uint8_t* p, __m512i packed) noexcept {
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_castsi512_si256(packed));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 32), _mm512_extracti32x4_epi32(packed, 2));
     }
 
+    FOLDBACK_SIMD_INLINE static __m512i bytes48(const std::uint8_t* p) noexcept {
+        return _mm512_maskz_loadu_epi8(kBytes48, p);
+    }
+    FOLDBACK_SIMD_INLINE static __m512i bytes64(const std::uint8_t* p) noexcept {
+        return _mm512_loadu_si512(p);
+    }
+    FOLDBACK_SIMD_INLINE static F load(const std::uint8_t* p) noexcept { return load<false>(p); }
+    FOLDBACK_SIMD_INLINE static F loadWide(const std::uint8_t* p) noexcept { return load<true>(p); }
+    FOLDBACK_SIMD_INLINE static F loadRaw(const std::uint8_t* p) noexcept {
+        return loadRaw<false>(p);
+    }
+    FOLDBACK_SIMD_INLINE static F loadRawWide(const std::uint8_t* p) noexcept {
+        return loadRaw<true>(p);
+    }
+
+    template <bool Wide>
     FOLDBACK_SIMD_INLINE static F load(const std::uint8_t* p) noexcept {
         if constexpr (kInfo.kind == Kind::Int) {
             if constexpr (kInfo.bytes == 2) {
@@ -651,9 +827,8 @@ struct X512::Codec {
             } else {
                 __m512i top;
                 if constexpr (kInfo.bytes == 3) {
-                    // masked load: exactly the 48 bytes, nothing past them is touched
                     top = _mm512_maskz_permutexvar_epi8(0xEEEEEEEEEEEEEEEEull, kSpreadTop.v(),
-                                                        _mm512_maskz_loadu_epi8(kBytes48, p));
+                                                        Wide ? bytes64(p) : bytes48(p));
                 } else {
                     top = _mm512_loadu_si512(p);
                     if (kBig) top = _mm512_shuffle_epi8(top, kSwap32x16.v());
@@ -721,6 +896,7 @@ struct X512::Codec {
         }
     }
 
+    template <bool Wide>
     FOLDBACK_SIMD_INLINE static F loadRaw(const std::uint8_t* p) noexcept {
         if constexpr (kInfo.bytes == 2) {
             return _mm512_castsi512_ps(
@@ -729,7 +905,7 @@ struct X512::Codec {
             // a move: byte order does not matter, spread as if little-endian
             return _mm512_castsi512_ps(_mm512_maskz_permutexvar_epi8(
                 0x7777777777777777ull, X512::Codec<ASIOSTInt24LSB>::kSpreadLow.v(),
-                _mm512_maskz_loadu_epi8(kBytes48, p)));
+                Wide ? bytes64(p) : bytes48(p)));
         } else {
             return _mm512_loadu_ps(p);
         }

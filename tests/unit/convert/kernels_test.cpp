@@ -2,9 +2,14 @@
 // random data with the hard cases mixed in, for frame counts 1..67 (every tail length of
 // every vector width), unaligned pointers, odd channel counts and inactive channels. Bytes
 // around each destination are checked for stray writes, sources for being left alone.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -441,6 +446,70 @@ TEST_F(StreamingPath, DriverKernelsGiveTheSameSamples) {
                                 << tf.name << " -> " << dev.name << " sample " << i << " offset "
                                 << off << where(isa, s.channels, s.frames);
                     }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// A buffer that ends exactly where an inaccessible page begins: a kernel that reads or
+// writes even one byte past its samples crashes the test.
+class EdgeOfPage {
+  public:
+    explicit EdgeOfPage(std::size_t bytes) {
+        const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+        span_ = (bytes + page - 1) / page * page + page;
+        base_ = static_cast<std::uint8_t*>(
+            mmap(nullptr, span_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+        if (base_ == MAP_FAILED) throw std::runtime_error("mmap");
+        mprotect(base_ + span_ - page, page, PROT_NONE);
+        data_ = base_ + span_ - page - bytes;
+    }
+    ~EdgeOfPage() { munmap(base_, span_); }
+    EdgeOfPage(const EdgeOfPage&) = delete;
+    EdgeOfPage& operator=(const EdgeOfPage&) = delete;
+    std::uint8_t* data() { return data_; }
+
+  private:
+    std::uint8_t* base_ = nullptr;
+    std::uint8_t* data_ = nullptr;
+    std::size_t span_ = 0;
+};
+
+TEST(ConvertKernels, NothingIsTouchedPastTheLastSample) {
+    std::mt19937 rng(31);
+    for (Isa isa : support::tiers()) {
+        for (const oracle::Format& f : oracle::pcmFormats()) {
+            for (std::size_t frames : {1u, 5u, 16u, 17u, 33u, 64u, 100u}) {
+                EdgeOfPage in(frames * f.bytes), out(frames * 4), back(frames * f.bytes);
+                support::fillRandom(f, in.data(), frames, rng);
+                fc::toFloat(f.type, isa)(in.data(), reinterpret_cast<float*>(out.data()), frames);
+                fc::fromFloat(f.type, Dither::Off, isa)(reinterpret_cast<const float*>(out.data()),
+                                                        back.data(), frames);
+            }
+        }
+        for (const oracle::Device& dev : oracle::devices()) {
+            const oracle::Format& df = oracle::format(dev.same);
+            for (ASIOSampleType t : {ASIOSampleType{ASIOSTFloat32LSB}, dev.same}) {
+                const oracle::Format& tf = oracle::format(t);
+                for (Shape s : {Shape{2, 33}, Shape{3, 17}, Shape{16, 17}, Shape{16, 32},
+                                Shape{17, 33}, Shape{64, 16}}) {
+                    EdgeOfPage in(s.frames * s.channels * df.bytes);
+                    support::fillRandom(df, in.data(), s.frames * s.channels, rng);
+                    std::vector<std::unique_ptr<EdgeOfPage>> planes;
+                    std::vector<void*> p;
+                    for (std::size_t c = 0; c < s.channels; ++c) {
+                        planes.push_back(std::make_unique<EdgeOfPage>(s.frames * tf.bytes));
+                        p.push_back(planes.back()->data());
+                    }
+                    fc::deinterleave(dev.format, t, isa)(in.data(), s.channels, p.data(), s.frames);
+                    std::vector<const void*> cp(p.begin(), p.end());
+                    EdgeOfPage il(s.frames * s.channels * df.bytes);
+                    fc::interleave(t, dev.format, isa)(cp.data(), s.channels, il.data(), s.frames);
                 }
             }
         }
