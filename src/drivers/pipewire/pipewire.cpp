@@ -14,8 +14,8 @@
 //                   and sink (auto_connect). The data thread is (re)made through the host's
 //                   thread creator first when it gave one.
 //   start           activates the node; returns once the graph runs it at the requested
-//                   quantum (or after 300 ms: then the kit's FIFO keeps the host's size and
-//                   the host hears kAsioBufferSizeChange).
+//                   quantum and rate and its links carry buffers (or after 300 ms: then the
+//                   kit's FIFO keeps the host's size and the host hears kAsioBufferSizeChange).
 //   stop            closes the window, then deactivates the node: a stopped driver does
 //                   not pin the graph's quantum.
 //   disposeBuffers  destroys the node (and its links).
@@ -273,12 +273,13 @@ class PipeWireBackend final : public Backend {
             const std::int64_t waited = monotonicNs() - t0;
             const bool sizeOk = graphQuantum_.load() == expected;
             const bool rateOk = expectedRate == 0 || graphRate_.load() == expectedRate;
-            if (n >= 2 && ((sizeOk && rateOk) || waited > kSettleNs)) break;
+            // The links made at createBuffers carry buffers (they negotiate for a few cycles
+            // after activation; an unlinked port never has one).
+            const bool linksOk = unbuffered_.load() + linked_ <= static_cast<long>(inNames_.size() + outNames_.size());
+            if (n >= 2 && ((sizeOk && rateOk && linksOk) || waited > kSettleNs)) break;
             if (n == 0 && waited > kFirstCycleNs) {
                 fbpw_filter_set_active(pw_, 0);
-                fail(ASE_HWMalfunction,
-                     "the PipeWire graph does not run the node '{}': no driver (sink or source) is active; "
-                     "check `pw-cli ls Node`",
+                fail(ASE_HWMalfunction, "PipeWire does not run node '{}': no driver (sink/source) active? see `pw-cli ls Node`",
                      kit_->instanceName());
             }
             timespec ts{0, 1'000'000};
@@ -504,6 +505,7 @@ class PipeWireBackend final : public Backend {
             if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
             fail(ASE_HWMalfunction, "{}", err);
         }
+        linked_ = 0;
         if (settings_.autoConnect) link();
         // Links and the Latency parameters they bring are in once the daemon answered.
         fbpw_sync(pw_, 3000);
@@ -514,9 +516,9 @@ class PipeWireBackend final : public Backend {
         const Target source = source_.node.empty() ? Target{} : resolve(pw_, source_.node, true);
         const Target sink = sink_.node.empty() ? Target{} : resolve(pw_, sink_.node, false);
         for (std::size_t i = 0; i < inNames_.size() && i < source.ports.size(); ++i)
-            fbpw_filter_link(pw_, 1, static_cast<std::uint32_t>(i), source.ports[i].id);
+            if (fbpw_filter_link(pw_, 1, static_cast<std::uint32_t>(i), source.ports[i].id) == 0) ++linked_;
         for (std::size_t i = 0; i < outNames_.size() && i < sink.ports.size(); ++i)
-            fbpw_filter_link(pw_, 0, static_cast<std::uint32_t>(i), sink.ports[i].id);
+            if (fbpw_filter_link(pw_, 0, static_cast<std::uint32_t>(i), sink.ports[i].id) == 0) ++linked_;
     }
 
     // ---- the worker ----------------------------------------------------------------------
@@ -581,6 +583,7 @@ class PipeWireBackend final : public Backend {
             if (streaming_.load(std::memory_order_relaxed)) sem_post(&wake_);
         }
         graphRate_.store(p.rate, std::memory_order_relaxed);
+        unbuffered_.store(p.unbuffered, std::memory_order_relaxed);
         cycles_.fetch_add(1, std::memory_order_release);
         if (!streaming_.load(std::memory_order_seq_cst)) {
             silence(p);
@@ -668,6 +671,8 @@ class PipeWireBackend final : public Backend {
     std::atomic<long> graphQuantum_{0};
     std::atomic<std::uint32_t> graphRate_{0};
     std::atomic<long long> cycles_{0};
+    std::atomic<long> unbuffered_{0};  // ports without a buffer in the last cycle
+    long linked_ = 0;                  // ports linked at createBuffers
     std::atomic<bool> latencyDirty_{false};
 
     // Worker.

@@ -393,11 +393,16 @@ static void on_filter_process(void *data, struct spa_io_position *position) {
     struct fbpw *pw = data;
     if (!position) return;
     const uint32_t n = (uint32_t)position->clock.duration;
+    uint32_t unbuffered = 0;
     for (uint32_t i = 0; i < pw->n_in; ++i) {
         const float *b = pw_filter_get_dsp_buffer(pw->in_port[i], n);
+        unbuffered += b == NULL;
         pw->in_ptr[i] = b && n <= FBPW_MAX_FRAMES ? b : pw->silence;
     }
-    for (uint32_t o = 0; o < pw->n_out; ++o) pw->out_ptr[o] = pw_filter_get_dsp_buffer(pw->out_port[o], n);
+    for (uint32_t o = 0; o < pw->n_out; ++o) {
+        pw->out_ptr[o] = pw_filter_get_dsp_buffer(pw->out_port[o], n);
+        unbuffered += pw->out_ptr[o] == NULL;
+    }
     const fbpw_period period = {
         .in = pw->in_ptr,
         .out = pw->out_ptr,
@@ -407,6 +412,7 @@ static void on_filter_process(void *data, struct spa_io_position *position) {
         .nsec = position->clock.nsec,
         .next_nsec = position->clock.next_nsec,
         .clock_id = position->clock.id,
+        .unbuffered = unbuffered,
     };
     pw->cb.process(pw->user, &period);
 }
@@ -578,8 +584,9 @@ int fbpw_open(fbpw **out, const char *remote, const char *client_name, const fbp
     if (!pw->core) {
         res = -errno;
         pw_thread_loop_unlock(pw->loop);
-        set_error(err, errlen, "no PipeWire daemon answers at %s/%s (%s): start PipeWire, or point PIPEWIRE_RUNTIME_DIR at its folder",
-                  dir ? dir : "$XDG_RUNTIME_DIR", where, spa_strerror(res));
+        /* The action first: getErrorMessage keeps 123 characters. */
+        set_error(err, errlen, "no PipeWire daemon (start it, or set PIPEWIRE_RUNTIME_DIR): %s at %s/%s",
+                  spa_strerror(res), dir ? dir : "$XDG_RUNTIME_DIR", where);
         goto fail;
     }
     pw_core_add_listener(pw->core, &pw->core_listener, &core_events, pw);
@@ -590,8 +597,8 @@ int fbpw_open(fbpw **out, const char *remote, const char *client_name, const fbp
     if ((res = sync_locked(pw, WAIT_MS)) == 0) res = sync_locked(pw, WAIT_MS);
     pw_thread_loop_unlock(pw->loop);
     if (res < 0) {
-        set_error(err, errlen, "the PipeWire daemon at %s/%s did not answer (%s): is it stuck? restart it",
-                  dir ? dir : "$XDG_RUNTIME_DIR", where, spa_strerror(res));
+        set_error(err, errlen, "the PipeWire daemon did not answer (restart it): %s at %s/%s", spa_strerror(res),
+                  dir ? dir : "$XDG_RUNTIME_DIR", where);
         goto fail;
     }
     *out = pw;

@@ -38,6 +38,7 @@ typedef struct fbpw_period {
     uint64_t nsec;          /* clock.nsec: CLOCK_MONOTONIC ns of the cycle's start */
     uint64_t next_nsec;     /* clock.next_nsec: the driver's estimate of the next cycle */
     uint32_t clock_id;      /* clock.id: changes when another driver takes over */
+    uint32_t unbuffered;    /* ports without a buffer this cycle (links still negotiating) */
 } fbpw_period;
 
 enum fbpw_event {

@@ -1,6 +1,9 @@
 #include "support.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -22,6 +25,9 @@
 
 #ifndef FOLDBACK_PWTEST_DRIVER
 #error "FOLDBACK_PWTEST_DRIVER must name the PipeWire driver module (see CMakeLists.txt)"
+#endif
+#ifndef FOLDBACK_PWTEST_LATENCY_NODE
+#error "FOLDBACK_PWTEST_LATENCY_NODE must name the pw_latency_node helper (see CMakeLists.txt)"
 #endif
 #ifndef FOLDBACK_PWTEST_RIGS_DIR
 #error "FOLDBACK_PWTEST_RIGS_DIR must name the shared rigs folder (FOLDBACK_RIGS_DIR)"
@@ -211,6 +217,78 @@ std::vector<std::string> linksOf(const std::string& port) {
     }
     return out;
 }
+
+// ---- helper processes ---------------------------------------------------------------------
+
+extern "C" char** environ;
+
+Process::Process(const std::vector<std::string>& argv) {
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) return;
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+        ::close(in[0]);
+        ::close(in[1]);
+        return;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = -1;
+    if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(in[0]);
+    ::close(out[1]);
+    pid_ = pid;
+    in_ = in[1];
+    out_ = out[0];
+    if (pid_ < 0) ADD_FAILURE() << "cannot start " << argv[0];
+}
+
+Process::~Process() {
+    if (in_ >= 0) ::close(in_);
+    if (pid_ > 0) {
+        const std::int64_t until = nowNs() + 2'000'000'000;
+        int status = 0;
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (nowNs() > until) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &status, 0);
+                break;
+            }
+            sleepMs(5);
+        }
+    }
+    if (out_ >= 0) ::close(out_);
+}
+
+bool Process::waitLine(const std::string& line, double timeoutMs) {
+    const std::int64_t until = nowNs() + static_cast<std::int64_t>(timeoutMs * 1e6);
+    for (;;) {
+        for (auto nl = buffer_.find('\n'); nl != std::string::npos; nl = buffer_.find('\n')) {
+            const std::string got = buffer_.substr(0, nl);
+            buffer_.erase(0, nl + 1);
+            if (got == line) return true;
+        }
+        const std::int64_t left = until - nowNs();
+        if (left <= 0 || out_ < 0) return false;
+        pollfd p{out_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left / 1'000'000) + 1) <= 0) continue;
+        char buf[256];
+        const ssize_t n = ::read(out_, buf, sizeof buf);
+        if (n <= 0) return false;
+        buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+void Process::signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+}
+
+const char* latencyNodePath() { return FOLDBACK_PWTEST_LATENCY_NODE; }
 
 // ---- the private registry ----------------------------------------------------------------
 
@@ -446,7 +524,7 @@ void Host::onSwitch(long index, std::int64_t position, std::int64_t systemTime) 
                     break;
                 }
             }
-            if (pendingAt_ >= 0 && position - pendingAt_ > 48000) pendingAt_ = -1;  // lost: try again
+            if (pendingAt_ >= 0 && position - pendingAt_ > 12000) pendingAt_ = -1;  // lost: try again
         }
         if (pendingAt_ < 0 && n % options_.impulseEvery == 0) {
             const long offsets[4] = {0, bufferSize_ - 1, bufferSize_ / 2, 7 % bufferSize_};

@@ -46,6 +46,27 @@ double profiledQuantum(double seconds = 0.5);
 // Ports linked to `port` ("node:port") according to pw-link -l.
 std::vector<std::string> linksOf(const std::string& port);
 
+// A helper process (stdin and stdout are pipes to us). The destructor closes its stdin,
+// waits up to 2 s for it to end, then kills it.
+class Process {
+  public:
+    explicit Process(const std::vector<std::string>& argv);
+    ~Process();
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+    bool running() const { return pid_ > 0; }
+    // Reads stdout until a line equal to `line` came; false on timeout or end.
+    bool waitLine(const std::string& line, double timeoutMs = 5000);
+    void signal(int sig) const;
+
+  private:
+    int pid_ = -1;
+    int in_ = -1, out_ = -1;
+    std::string buffer_;
+};
+// The test helper tests/drivers/pipewire/latency_node.c.
+const char* latencyNodePath();
+
 // ---- the private registry --------------------------------------------------------------
 const std::string& sandbox();
 // Writes <sandbox>/drivers/<name>/{driver,description,config.toml}; returns the name.
