@@ -15,25 +15,39 @@ std::atomic<std::uint32_t> gDitherState{0x6A09E667u};
 
 namespace {
 
+// The float pointers may be misaligned (convert.hpp promises no alignment), so they are
+// accessed bytewise (memcpy, a plain move once compiled).
 template <ASIOSampleType T>
 void toFloatK(const void* src, float* dst, std::size_t frames) noexcept {
     const auto* s = static_cast<const std::uint8_t*>(src);
-    for (std::size_t i = 0; i < frames; ++i) dst[i] = Codec<T>::toFloat(s + i * Codec<T>::kBytes);
+    auto* d = reinterpret_cast<std::uint8_t*>(dst);
+    for (std::size_t i = 0; i < frames; ++i) {
+        const float x = Codec<T>::toFloat(s + i * Codec<T>::kBytes);
+        std::memcpy(d + 4 * i, &x, 4);
+    }
 }
 
 template <ASIOSampleType T>
 void fromFloatK(const float* src, void* dst, std::size_t frames) noexcept {
+    const auto* s = reinterpret_cast<const std::uint8_t*>(src);
     auto* d = static_cast<std::uint8_t*>(dst);
-    for (std::size_t i = 0; i < frames; ++i) Codec<T>::fromFloat(d + i * Codec<T>::kBytes, src[i]);
+    for (std::size_t i = 0; i < frames; ++i) {
+        float x;
+        std::memcpy(&x, s + 4 * i, 4);
+        Codec<T>::fromFloat(d + i * Codec<T>::kBytes, x);
+    }
 }
 
 template <ASIOSampleType T>
 void fromFloatDitherK(const float* src, void* dst, std::size_t frames) noexcept {
     using C = Codec<T>;
     auto* d = static_cast<std::uint8_t*>(dst);
+    const auto* s = reinterpret_cast<const std::uint8_t*>(src);
     std::uint32_t state = gDitherState.load(std::memory_order_relaxed);
     for (std::size_t i = 0; i < frames; ++i) {
-        const float t = src[i] * C::kScaleF + ditherValue(ditherNext(state));
+        float x;
+        std::memcpy(&x, s + 4 * i, 4);
+        const float t = x * C::kScaleF + ditherValue(ditherNext(state));
         C::putWord(d + i * C::kBytes, static_cast<std::uint32_t>(C::quantize(t)));
     }
     gDitherState.store(state, std::memory_order_relaxed);
