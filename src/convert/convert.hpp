@@ -3,7 +3,10 @@
 //   host side   one ASIO channel buffer  <-> float32 (the host's float layer)
 //   driver side interleaved device frames <-> per-channel ASIO buffers (the kit)
 // Numerics are defined in docs/convert.md. Every kernel is real-time safe: no
-// allocation, no locks, no system calls.
+// allocation, no locks, no system calls ([rt-thread]); the selectors and names may be
+// called from any thread, the first selector call measures the CPU once.
+// Kernels never read or write outside the samples they are given; source and destination
+// must not overlap. Buffers aligned to 64 bytes are fastest but no alignment is required.
 #pragma once
 
 #include <cstddef>
@@ -58,8 +61,12 @@ using DeinterleaveFn = void (*)(const void* src, std::size_t channels, void* con
 using InterleaveFn = void (*)(const void* const* src, std::size_t channels, void* dst,
                               std::size_t frames);
 
-// nullptr when the pair is not supported. A non-interleaved device is the special case
-// channels == 1, called once per channel.
+// nullptr when the pair is not supported: either side DSD or unknown. Every device format
+// pairs with every ASIO PCM type; the native pair (same bytes: S16_LE/Int16LSB,
+// S24_LE/Int32LSB24, FLOAT_LE/Float32LSB, ...) is a pure de/interleave and every device
+// format <-> Float32LSB is vectorised; other pairs convert exactly through double, one
+// sample at a time. A non-interleaved device is the special case channels == 1, called
+// once per channel.
 DeinterleaveFn deinterleave(DeviceFormat from, ASIOSampleType to) noexcept;
 InterleaveFn interleave(ASIOSampleType from, DeviceFormat to) noexcept;
 
