@@ -213,6 +213,7 @@ class JackBackend final : public Backend {
     }
 
     bool canSampleRate(double rate, const Capabilities&) const override {
+        const_cast<JackBackend*>(this)->catchUpPeriod();
         return rate == static_cast<double>(serverRate_.load(std::memory_order_relaxed));
     }
     void setSampleRate(double) override {}  // only the server's own rate is accepted
@@ -220,6 +221,7 @@ class JackBackend final : public Backend {
     Latency latency(long bufferSize) const override {
         (void)bufferSize;  // JACK's ranges are for the server's period; the kit adds its FIFO
         if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        const_cast<JackBackend*>(this)->catchUpPeriod();  // getBufferSize is current after this
         long in = 0, out = 0;
         if (active_)
             measuredLatency(in, out);
@@ -245,8 +247,16 @@ class JackBackend final : public Backend {
         }
         if (!active_) activate(creator);
         latencyDirty_.store(false);
+        // From here until unprepare() the kit's prepared state is the control thread's:
+        // the worker leaves period changes to start().
+        std::lock_guard<std::mutex> lock(kitMutex_);
+        hostPrepared_ = true;
     }
-    void unprepare() noexcept override { hostFrames_ = 0; }
+    void unprepare() noexcept override {
+        std::lock_guard<std::mutex> lock(kitMutex_);
+        hostPrepared_ = false;
+        hostFrames_ = 0;
+    }
 
     void start() override {
         if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
@@ -520,9 +530,11 @@ class JackBackend final : public Backend {
     }
 
     // ---- control-side catch-up and the worker ------------------------------------------
-    // [control, not streaming] A period change the kit has not heard of yet: caps only.
+    // [control, not streaming] A period change the kit has not heard of yet: caps only
+    // (the kit has no stream yet, or it is stopped: start() announces it then).
     void catchUpPeriod() {
         std::lock_guard<std::mutex> lock(kitMutex_);
+        if (streaming_.load() || hostPrepared_) return;  // the worker, or start(), tells it
         const long p = static_cast<long>(serverPeriod_.load());
         if (p != toldPeriod_) {
             toldPeriod_ = p;
@@ -536,8 +548,9 @@ class JackBackend final : public Backend {
             }
             if (quit_.load()) return;
             std::lock_guard<std::mutex> lock(kitMutex_);
-            // Outside a stream the kit's state may be changing under the control thread
-            // (createBuffers / disposeBuffers): leave it to prepare() and start().
+            // Outside a stream the kit's state belongs to the control thread (init is still
+            // filling it in, createBuffers / disposeBuffers may be building or tearing it
+            // down): the control thread catches up (catchUpPeriod) instead.
             if (!streaming_.load()) continue;
             if (lost_.load()) {
                 if (!resetSent_) {
@@ -705,6 +718,7 @@ class JackBackend final : public Backend {
     std::mutex kitMutex_;   // worker and control threads only, never the process thread
     long toldPeriod_ = 0;   // the period the kit knows (under kitMutex_)
     bool resetSent_ = false;  // under kitMutex_
+    bool hostPrepared_ = false;  // between prepare() and unprepare(); under kitMutex_
 };
 
 std::unique_ptr<Backend> makeBackend() { return std::make_unique<JackBackend>(); }

@@ -9,7 +9,7 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <regex>
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,18 +29,17 @@ struct Ranges {
 Ranges jackRanges(const std::string& client) {
     Ranges r;
     std::istringstream in(run("jack_lsp -l '" + client + ":'"));
-    static const std::regex range(R"(port (playback|capture) latency = \[ ([0-9]+) ([0-9]+) \])");
     std::string line, port;
     while (std::getline(in, line)) {
-        std::smatch m;
+        char kind[16] = {};
+        long min = 0, max = 0;
         if (!line.empty() && line[0] != '\t' && line[0] != ' ') {
             port = line;
             ++r.ports;
-        } else if (std::regex_search(line, m, range)) {
-            const long max = std::stol(m[3].str());
+        } else if (std::sscanf(line.c_str(), " port %15s latency = [ %ld %ld ]", kind, &min, &max) == 3) {
             const bool isInput = port.find(":in_") != std::string::npos;
-            if (m[1] == "capture" && isInput) r.captureMax = std::max(r.captureMax, max);
-            if (m[1] == "playback" && !isInput) r.playbackMax = std::max(r.playbackMax, max);
+            if (std::string(kind) == "capture" && isInput) r.captureMax = std::max(r.captureMax, max);
+            if (std::string(kind) == "playback" && !isInput) r.playbackMax = std::max(r.playbackMax, max);
         }
     }
     return r;

@@ -16,7 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <regex>
+#include <sstream>
 #include <stdexcept>
 
 #ifndef FOLDBACK_JACKTEST_DRIVER
@@ -176,10 +176,15 @@ double iodelayFrames(double seconds) {
         std::to_string(seconds) + "; cat " + quoted(file);
     const std::string out = run(cmd);
     sleepMs(1700);  // let timeout end it before the next client comes
-    static const std::regex line(R"(([0-9]+\.[0-9]+) frames)");
+    // Lines like "    64.000 frames      1.333 ms total roundtrip latency".
     double last = -1;
-    for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it)
-        last = std::stod((*it)[1].str());
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        double frames = 0;
+        char unit[16] = {};
+        if (std::sscanf(line.c_str(), " %lf %15s", &frames, unit) == 2 && std::strcmp(unit, "frames") == 0)
+            last = frames;
+    }
     return last;
 }
 
@@ -466,6 +471,7 @@ long Host::onMessage(long selector, long value) noexcept {
         m.value = value;
         m.switchesBefore = switches_.load(std::memory_order_relaxed);
         m.wallNs = nowNs();
+        m.thread = pthread_self();
     }
     if (selector > 0 && selector < kAsioNumMessageSelectors) bySelector_[selector].fetch_add(1);
     if (selector == kAsioBufferSizeChange) return options_.bufferSizeChange ? 1 : 0;

@@ -99,6 +99,7 @@ struct MessageRecord {
     long selector = 0, value = 0;
     long long switchesBefore = 0;
     std::int64_t wallNs = 0;
+    pthread_t thread{};  // the thread that sent it
 };
 
 class Host {

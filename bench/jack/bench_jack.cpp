@@ -1,0 +1,394 @@
+// Per-period CPU cost of a JACK client that copies 8 inputs to 8 outputs, four ways, side
+// by side on one private jackd (dummy backend) per period size:
+//
+//   foldback   a Foldback host (foldback::Driver, FloatHandler) through the JACK driver
+//   raw        a plain libjack client (process callback: memcpy per port)
+//   portaudio  PortAudio's JACK host API (paFloat32 | paNonInterleaved callback)
+//   rtaudio    RtAudio's UNIX_JACK API (RTAUDIO_FLOAT32, RTAUDIO_NONINTERLEAVED callback)
+//
+// Each client runs in a process of its own (this program, re-executed with --child), so
+// CLOCK_PROCESS_CPUTIME_ID is its whole cost: the callback, libjack's process thread and
+// its other threads, and the library around them. A run streams for --seconds after a
+// 0.5 s warm-up; the child samples (process CPU, callbacks) every 250 ms. Per run:
+// CPU ns / period over the whole run. Reported per client: the median of the runs and the
+// p99 of the 250 ms windows of all runs; ratios are of medians. The clients take turns
+// within each run (the order rotates), so drift in the machine's load is shared.
+//
+//   bench_jack [--runs 7] [--seconds 3] [--periods 64,256] [--clients foldback,raw,...]
+#include <fcntl.h>
+#include <jack/jack.h>
+#include <portaudio.h>
+#include <rtaudio/RtAudio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "foldback/host.hpp"
+
+#ifndef FOLDBACK_BENCH_JACK_DRIVER
+#error "FOLDBACK_BENCH_JACK_DRIVER must name the JACK driver module"
+#endif
+#ifndef FOLDBACK_BENCH_RIGS_DIR
+#error "FOLDBACK_BENCH_RIGS_DIR must name the shared rigs folder"
+#endif
+
+namespace {
+
+constexpr int kChannels = 8;
+constexpr double kWarmup = 0.5;
+constexpr double kWindow = 0.25;
+
+std::int64_t cpuNs() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void sleepSeconds(double s) {
+    timespec ts{static_cast<time_t>(s), static_cast<long>((s - std::floor(s)) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+std::atomic<long long> gCallbacks{0};
+
+// ---- the four clients (child side) ------------------------------------------------------
+
+struct Client {
+    virtual ~Client() = default;
+    virtual std::string open(long period) = 0;  // "" or an error
+};
+
+// A plain libjack client.
+struct RawClient final : Client {
+    jack_client_t* client = nullptr;
+    jack_port_t* in[kChannels]{};
+    jack_port_t* out[kChannels]{};
+    static int process(jack_nframes_t n, void* arg) {
+        auto* self = static_cast<RawClient*>(arg);
+        for (int c = 0; c < kChannels; ++c)
+            std::memcpy(jack_port_get_buffer(self->out[c], n), jack_port_get_buffer(self->in[c], n),
+                        n * sizeof(float));
+        gCallbacks.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
+    std::string open(long) override {
+        jack_status_t st{};
+        client = jack_client_open("bench-raw", JackNoStartServer, &st);
+        if (!client) return "jack_client_open failed";
+        for (int c = 0; c < kChannels; ++c) {
+            in[c] = jack_port_register(client, ("in_" + std::to_string(c + 1)).c_str(), JACK_DEFAULT_AUDIO_TYPE,
+                                       JackPortIsInput, 0);
+            out[c] = jack_port_register(client, ("out_" + std::to_string(c + 1)).c_str(), JACK_DEFAULT_AUDIO_TYPE,
+                                        JackPortIsOutput, 0);
+        }
+        jack_set_process_callback(client, &RawClient::process, this);
+        if (jack_activate(client) != 0) return "jack_activate failed";
+        // The same connections the others make: physical capture -> in, out -> playback.
+        for (int c = 0; c < kChannels; ++c) {
+            const std::string n = std::to_string(c + 1);
+            jack_connect(client, ("system:capture_" + n).c_str(), jack_port_name(in[c]));
+            jack_connect(client, jack_port_name(out[c]), ("system:playback_" + n).c_str());
+        }
+        return "";
+    }
+    ~RawClient() override {
+        if (client) jack_client_close(client);
+    }
+};
+
+// A Foldback host through the JACK driver (instance "bench-jack" in a private registry).
+struct FoldbackClient final : Client, foldback::FloatHandler {
+    std::unique_ptr<foldback::Driver> driver;
+    std::unique_ptr<foldback::Stream> stream;
+    void processFloat(const Block& b) override {
+        for (std::size_t c = 0; c < b.out.size(); ++c)
+            std::memcpy(b.out[c], b.in[c], static_cast<std::size_t>(b.frames) * sizeof(float));
+        gCallbacks.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::string open(long) override {
+        try {
+            driver = std::make_unique<foldback::Driver>(foldback::Driver::load("bench-jack"));
+            foldback::Request r;
+            for (long c = 0; c < kChannels; ++c) {
+                r.inputs.push_back(c);
+                r.outputs.push_back(c);
+            }
+            stream = std::make_unique<foldback::Stream>(driver->open(r, *this));
+            stream->start();
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        return "";
+    }
+    ~FoldbackClient() override {
+        stream.reset();
+        driver.reset();
+    }
+};
+
+struct PortAudioClient final : Client {
+    PaStream* stream = nullptr;
+    bool initialized = false;
+    static int callback(const void* input, void* output, unsigned long frames, const PaStreamCallbackTimeInfo*,
+                        PaStreamCallbackFlags, void*) {
+        const auto* const* in = static_cast<const float* const*>(input);
+        auto* const* out = static_cast<float* const*>(output);
+        for (int c = 0; c < kChannels; ++c) std::memcpy(out[c], in[c], frames * sizeof(float));
+        gCallbacks.fetch_add(1, std::memory_order_relaxed);
+        return paContinue;
+    }
+    std::string open(long period) override {
+        if (Pa_Initialize() != paNoError) return "Pa_Initialize failed";
+        initialized = true;
+        const PaHostApiIndex api = Pa_HostApiTypeIdToHostApiIndex(paJACK);
+        if (api < 0) return "PortAudio has no JACK host API";
+        const PaHostApiInfo* info = Pa_GetHostApiInfo(api);
+        PaStreamParameters in{}, out{};
+        in.device = info->defaultInputDevice;
+        out.device = info->defaultOutputDevice;
+        if (in.device < 0 || out.device < 0) return "PortAudio's JACK host API has no default device";
+        in.channelCount = out.channelCount = kChannels;
+        in.sampleFormat = out.sampleFormat = paFloat32 | paNonInterleaved;
+        in.suggestedLatency = Pa_GetDeviceInfo(in.device)->defaultLowInputLatency;
+        out.suggestedLatency = Pa_GetDeviceInfo(out.device)->defaultLowOutputLatency;
+        const PaError e = Pa_OpenStream(&stream, &in, &out, 48000, static_cast<unsigned long>(period), paNoFlag,
+                                        &PortAudioClient::callback, nullptr);
+        if (e != paNoError) return std::string("Pa_OpenStream: ") + Pa_GetErrorText(e);
+        if (Pa_StartStream(stream) != paNoError) return "Pa_StartStream failed";
+        return "";
+    }
+    ~PortAudioClient() override {
+        if (stream) {
+            Pa_StopStream(stream);
+            Pa_CloseStream(stream);
+        }
+        if (initialized) Pa_Terminate();
+    }
+};
+
+struct RtAudioClient final : Client {
+    std::unique_ptr<RtAudio> audio;
+    static int callback(void* output, void* input, unsigned int frames, double, RtAudioStreamStatus, void*) {
+        // Non-interleaved: channel c starts at c * frames.
+        std::memcpy(output, input, static_cast<std::size_t>(frames) * kChannels * sizeof(float));
+        gCallbacks.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
+    std::string open(long period) override {
+        audio = std::make_unique<RtAudio>(RtAudio::UNIX_JACK);
+        if (audio->getDeviceCount() == 0) return "RtAudio sees no JACK device";
+        RtAudio::StreamParameters out, in;
+        out.deviceId = audio->getDefaultOutputDevice();
+        in.deviceId = audio->getDefaultInputDevice();
+        out.nChannels = in.nChannels = kChannels;
+        RtAudio::StreamOptions options;
+        options.flags = RTAUDIO_NONINTERLEAVED | RTAUDIO_SCHEDULE_REALTIME;
+        options.streamName = "bench-rtaudio";
+        unsigned int frames = static_cast<unsigned int>(period);
+        if (audio->openStream(&out, &in, RTAUDIO_FLOAT32, 48000, &frames, &RtAudioClient::callback, nullptr,
+                              &options) != RTAUDIO_NO_ERROR)
+            return "RtAudio::openStream: " + audio->getErrorText();
+        if (audio->startStream() != RTAUDIO_NO_ERROR) return "RtAudio::startStream: " + audio->getErrorText();
+        return "";
+    }
+    ~RtAudioClient() override {
+        if (audio && audio->isStreamOpen()) {
+            if (audio->isStreamRunning()) audio->stopStream();
+            audio->closeStream();
+        }
+    }
+};
+
+int child(const std::string& kind, long period, double seconds) {
+    std::unique_ptr<Client> c;
+    if (kind == "raw") c = std::make_unique<RawClient>();
+    else if (kind == "foldback") c = std::make_unique<FoldbackClient>();
+    else if (kind == "portaudio") c = std::make_unique<PortAudioClient>();
+    else if (kind == "rtaudio") c = std::make_unique<RtAudioClient>();
+    else return 2;
+    const std::string err = c->open(period);
+    if (!err.empty()) {
+        std::printf("ERROR %s\n", err.c_str());
+        return 3;
+    }
+    sleepSeconds(kWarmup);
+    const std::int64_t cpu0 = cpuNs();
+    const long long cb0 = gCallbacks.load();
+    std::int64_t cpuPrev = cpu0;
+    long long cbPrev = cb0;
+    std::string windows;
+    const int n = static_cast<int>(std::lround(seconds / kWindow));
+    for (int i = 0; i < n; ++i) {
+        sleepSeconds(kWindow);
+        const std::int64_t cpu = cpuNs();
+        const long long cb = gCallbacks.load();
+        if (cb > cbPrev) windows += " " + std::to_string(static_cast<double>(cpu - cpuPrev) / static_cast<double>(cb - cbPrev));
+        cpuPrev = cpu;
+        cbPrev = cb;
+    }
+    const double perPeriod = static_cast<double>(cpuPrev - cpu0) / static_cast<double>(std::max(1LL, cbPrev - cb0));
+    std::printf("RESULT %.1f %lld\nWINDOWS%s\n", perPeriod, cbPrev - cb0, windows.c_str());
+    std::fflush(stdout);
+    c.reset();
+    return 0;
+}
+
+// ---- the parent: servers, turns, statistics -----------------------------------------------
+
+std::string run(const std::string& cmd, int* status = nullptr) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int st = pclose(p);
+    if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return out;
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return NAN;
+    std::sort(v.begin(), v.end());
+    const std::size_t rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    for (std::string item; std::getline(ss, item, ',');)
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int runs = 7;
+    double seconds = 3;
+    std::vector<std::string> periods{"64", "256"}, clients{"foldback", "raw", "portaudio", "rtaudio"};
+    std::string childKind;
+    long childPeriod = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (a == "--runs") runs = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--seconds") seconds = std::max(0.5, std::atof(next().c_str()));
+        else if (a == "--periods") periods = split(next());
+        else if (a == "--clients") clients = split(next());
+        else if (a == "--child") childKind = next();
+        else if (a == "--period") childPeriod = std::atol(next().c_str());
+        else {
+            std::fprintf(stderr,
+                         "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
+                         "[--clients foldback,raw,portaudio,rtaudio]\n",
+                         argv[0]);
+            return 2;
+        }
+    }
+    if (!childKind.empty()) return child(childKind, childPeriod, seconds);
+
+    namespace fs = std::filesystem;
+    const std::string server = "foldback-bench-" + std::to_string(getpid());
+    const char* rigsEnv = std::getenv("FOLDBACK_RIGS_DIR");
+    const std::string rigs = rigsEnv && *rigsEnv ? rigsEnv : FOLDBACK_BENCH_RIGS_DIR;
+    setenv("JACK_DEFAULT_SERVER", server.c_str(), 1);
+    setenv("JACK_NO_START_SERVER", "1", 1);
+    // The Foldback instance, in a private registry.
+    std::string tmpl = (fs::temp_directory_path() / "foldback-bench-jack-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) return 1;
+    const fs::path reg = fs::path(tmpl) / "drivers" / "bench-jack";
+    fs::create_directories(reg);
+    std::ofstream(reg / "driver") << FOLDBACK_BENCH_JACK_DRIVER << "\n";
+    std::ofstream(reg / "description") << "bench\n";
+    std::ofstream(reg / "config.toml") << "[jack]\ninputs = 8\noutputs = 8\n";
+    setenv("FOLDBACK_DRIVER_PATH", (fs::path(tmpl) / "drivers").c_str(), 1);
+    setenv("XDG_CONFIG_HOME", (fs::path(tmpl) / "xdg").c_str(), 1);
+
+    std::printf("bench_jack: %d runs x %.1f s per client, 8 in / 8 out copy, jackd dummy 48 kHz, server %s\n",
+                runs, seconds, server.c_str());
+    std::printf("CPU per period = process CPU time (all threads) / process callbacks; median of runs, "
+                "p99 of %.0f ms windows\n\n", kWindow * 1000);
+    bool ok = true;
+    for (const auto& period : periods) {
+        int status = 0;
+        const std::string up = run("JACK_RIG_PERIOD=" + period + " bash '" + rigs + "/jack-up.sh' " + server + " 2>&1",
+                                   &status);
+        if (status != 0) {
+            std::fprintf(stderr, "jack-up.sh failed:\n%s\n", up.c_str());
+            return 1;
+        }
+        std::map<std::string, std::vector<double>> perRun, windows;
+        std::map<std::string, std::string> errors;
+        for (int r = 0; r < runs; ++r) {
+            for (std::size_t k = 0; k < clients.size(); ++k) {
+                const std::string& kind = clients[(k + static_cast<std::size_t>(r)) % clients.size()];
+                const std::string out = run("'" + std::string(argv[0]) + "' --child " + kind + " --period " + period +
+                                            " --seconds " + std::to_string(seconds) + " 2>/dev/null");
+                std::istringstream in(out);
+                std::string line;
+                bool got = false;
+                while (std::getline(in, line)) {
+                    std::istringstream ls(line);
+                    std::string tag;
+                    ls >> tag;
+                    if (tag == "RESULT") {
+                        double v = 0;
+                        ls >> v;
+                        perRun[kind].push_back(v);
+                        got = true;
+                    } else if (tag == "WINDOWS") {
+                        for (double v; ls >> v;) windows[kind].push_back(v);
+                    } else if (tag == "ERROR") {
+                        errors[kind] = line.substr(6);
+                    }
+                }
+                if (!got && errors[kind].empty()) errors[kind] = "no result";
+            }
+        }
+        run("bash '" + rigs + "/jack-down.sh' " + server + " >/dev/null 2>&1");
+
+        std::printf("period %s frames (%.3f ms)\n", period.c_str(), std::atof(period.c_str()) / 48.0);
+        std::printf("  %-10s %14s %14s %8s   %s\n", "client", "median ns/per", "p99 ns/per", "runs", "Foldback / this");
+        const double fb = perRun.count("foldback") ? percentile(perRun["foldback"], 0.5) : NAN;
+        for (const auto& kind : clients) {
+            if (perRun[kind].empty()) {
+                std::printf("  %-10s unavailable: %s\n", kind.c_str(), errors[kind].c_str());
+                ok = false;
+                continue;
+            }
+            const double med = percentile(perRun[kind], 0.5);
+            const double p99 = percentile(windows[kind], 0.99);
+            std::printf("  %-10s %14.0f %14.0f %8zu   %.3f\n", kind.c_str(), med, p99, perRun[kind].size(), fb / med);
+        }
+        if (!std::isnan(fb) && !perRun["raw"].empty()) {
+            const double vsRaw = fb / percentile(perRun["raw"], 0.5);
+            const bool okRaw = vsRaw <= 1.10;
+            bool belowOthers = true;
+            for (const char* other : {"portaudio", "rtaudio"})
+                if (!perRun[other].empty()) belowOthers &= fb < percentile(perRun[other], 0.5);
+            std::printf("  acceptance: Foldback/raw %.3f (<= 1.10: %s), below PortAudio and RtAudio: %s\n\n", vsRaw,
+                        okRaw ? "yes" : "NO", belowOthers ? "yes" : "NO");
+            ok &= okRaw && belowOthers;
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(tmpl, ec);
+    return ok ? 0 : 1;
+}
