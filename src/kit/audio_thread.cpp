@@ -170,6 +170,24 @@ void AudioThread::runDevice() noexcept {
     const long frames = core_.bufferSize();
     bool first = true;
     while (!stop_.load(std::memory_order_acquire)) {
+        // Fault injection (kFoldbackInjectFault): a late wake-up is a real one here (the
+        // device xruns or holds a backlog); lost frames are periods the device runs
+        // through unheard (Backend::skip) while the position jumps over them.
+        const std::int64_t late = injectLateNs_.exchange(0, std::memory_order_acq_rel);
+        if (late > 0) {
+            struct timespec ts{static_cast<time_t>(late / 1'000'000'000), static_cast<long>(late % 1'000'000'000)};
+            while (nanosleep(&ts, &ts) == EINTR) {
+            }
+        }
+        long dropped = 0;
+        if (!first) {
+            const long drop = injectDropFrames_.exchange(0, std::memory_order_acq_rel);
+            if (drop > 0) {
+                dropped = (drop + frames - 1) / frames;
+                backend_.skip(dropped);
+                core_.skipPeriods(dropped);
+            }
+        }
         const WaitResult r = backend_.wait();
         if (r == WaitResult::Stopped) break;
         if (r == WaitResult::Lost) {
@@ -188,11 +206,16 @@ void AudioThread::runDevice() noexcept {
             core_.skipPeriods(lost);
             first = true;
         }
+        const long behind = backend_.latePeriods();
+        if (behind > 0) core_.latePeriods(behind);
         std::int64_t t;
         if (first) {
             dll_.reset(now, frames * 1e9 / rate_);
             t = dll_.current();
             first = false;
+        } else if (dropped > 0) {
+            for (long k = 0; k < dropped; ++k) dll_.advance();
+            t = dll_.advance();
         } else {
             t = dll_.update(now);
         }

@@ -159,12 +159,19 @@ class Backend {
     virtual void end() noexcept = 0;
     // [rt] The kit skipped `periods` whole periods (late wake-up beyond the catch-up
     // limit, or injected frame loss): the device clock ran on while nobody listened.
+    // Style::Device (injected frame loss): the next wait() lets the device run through
+    // that many periods (capture dropped, silence played) before it returns Ready.
     virtual void skip(long periods) noexcept { (void)periods; }
     // [rt] Style::Device, right after wait() returned Ready: how many whole periods the
     // device lost since the previous period (an xrun it recovered from by restarting).
     // The kit jumps the position over them, sends kAsioOverload and kAsioResyncRequest,
     // and starts its time line afresh. 0 = none (the default).
     virtual long lostPeriods() noexcept { return 0; }
+    // [rt] Style::Device, right after wait() returned Ready: periods the device already
+    // holds beyond this one (a late wake-up, no data lost); the next waits deliver them
+    // back to back. Report each late wake-up once: the kit counts them as late periods and
+    // sends one kAsioOverload, as for its timer thread. 0 = none (the default).
+    virtual long latePeriods() noexcept { return 0; }
     // [control] Style::Device: the kit is stopping its audio thread. Make a wait() that is
     // blocked now, or is entered later, return WaitResult::Stopped promptly (e.g. write an
     // eventfd the wait polls; re-arm it in start()). Called before the kit joins the thread.
