@@ -14,8 +14,9 @@
 //                   and sink (auto_connect). The data thread is (re)made through the host's
 //                   thread creator first when it gave one.
 //   start           activates the node; returns once the graph runs it at the requested
-//                   quantum and rate and its links carry buffers (or after 300 ms: then the
-//                   kit's FIFO keeps the host's size and the host hears kAsioBufferSizeChange).
+//                   quantum and rate, on a running driver clock, and its links carry buffers
+//                   (or after 300 ms: then the kit's FIFO keeps the host's size and the host
+//                   hears kAsioBufferSizeChange).
 //   stop            closes the window, then deactivates the node: a stopped driver does
 //                   not pin the graph's quantum.
 //   disposeBuffers  destroys the node (and its links).
@@ -217,8 +218,16 @@ class PipeWireBackend final : public Backend {
         if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
         const auto q = static_cast<std::uint32_t>(bufferSize);
         const auto rate = static_cast<std::uint32_t>(kitRate_ > 0 ? kitRate_ : 48000);
-        const long in = static_cast<long>(fbpw_latency(pw_, 1, q, rate));
-        const long out = static_cast<long>(fbpw_latency(pw_, 0, q, rate));
+        long in = 0, out = 0;
+        if (nodeOpen_) {
+            // What the graph sends to our ports.
+            in = static_cast<long>(fbpw_latency(pw_, 1, q, rate));
+            out = static_cast<long>(fbpw_latency(pw_, 0, q, rate));
+        } else if (settings_.autoConnect) {
+            // No node yet: what the ports it will be linked to claim.
+            in = estimate(source_.node, true, inNames_.size(), q, rate);
+            out = estimate(sink_.node, false, outNames_.size(), q, rate);
+        }
         return {in, out, std::max(0L, in - bufferSize), std::max(0L, out - bufferSize)};
     }
 
@@ -238,12 +247,15 @@ class PipeWireBackend final : public Backend {
             hostSize_ = hostFrames_;  // what the stream will be created with
         }
         useThreadCreator(kit_->threadCreator());
+        nodeOpen_ = false;
         openNode(s);
+        nodeOpen_ = true;
         latencyDirty_.store(false);
     }
 
     void unprepare() noexcept override {
         if (pw_) fbpw_filter_close(pw_);
+        nodeOpen_ = false;
         hostFrames_ = 0;
     }
 
@@ -276,7 +288,8 @@ class PipeWireBackend final : public Backend {
             // The links made at createBuffers carry buffers (they negotiate for a few cycles
             // after activation; an unlinked port never has one).
             const bool linksOk = unbuffered_.load() + linked_ <= static_cast<long>(inNames_.size() + outNames_.size());
-            if (n >= 2 && ((sizeOk && rateOk && linksOk) || waited > kSettleNs)) break;
+            const bool clockOk = stableCycles_.load() >= 2;
+            if (n >= 2 && ((sizeOk && rateOk && linksOk && clockOk) || waited > kSettleNs)) break;
             if (n == 0 && waited > kFirstCycleNs) {
                 fbpw_filter_set_active(pw_, 0);
                 fail(ASE_HWMalfunction, "PipeWire does not run node '{}': no driver (sink/source) active? see `pw-cli ls Node`",
@@ -459,6 +472,15 @@ class PipeWireBackend final : public Backend {
         return {mn, mx, pref, gran};
     }
 
+    long estimate(const std::string& node, bool capture, std::size_t channels, std::uint32_t q, std::uint32_t rate) const {
+        if (node.empty()) return 0;
+        const Target t = resolve(pw_, node, capture);
+        std::vector<std::uint32_t> ids;
+        for (std::size_t i = 0; i < t.ports.size() && i < channels; ++i) ids.push_back(t.ports[i].id);
+        return static_cast<long>(
+            fbpw_ports_latency(pw_, ids.data(), static_cast<std::uint32_t>(ids.size()), capture ? 1 : 0, q, rate));
+    }
+
     // ---- createBuffers ---------------------------------------------------------------------
     void useThreadCreator(const FoldbackThreadCreator& creator) {
         const bool wantDefault = creator.create == defaultThreadCreator().create;
@@ -584,6 +606,15 @@ class PipeWireBackend final : public Backend {
         }
         graphRate_.store(p.rate, std::memory_order_relaxed);
         unbuffered_.store(p.unbuffered, std::memory_order_relaxed);
+        // Cycles in a row on one running clock. A driver node that just started (WirePlumber
+        // resumes suspended nodes when we link to them) stamps its first cycle 0, and the
+        // graph may regroup the node under another driver a few cycles after activation.
+        if (p.clock_id != seenClock_ || p.nsec == 0) {
+            seenClock_ = p.clock_id;
+            stableCycles_.store(0, std::memory_order_relaxed);
+        } else {
+            stableCycles_.fetch_add(1, std::memory_order_relaxed);
+        }
         cycles_.fetch_add(1, std::memory_order_release);
         if (!streaming_.load(std::memory_order_seq_cst)) {
             silence(p);
@@ -595,7 +626,10 @@ class PipeWireBackend final : public Backend {
             dataThreadKnown_.store(true, std::memory_order_release);
         }
         const std::int64_t now = monotonicNs();
+        // The driver's stamp as is; a clock that is not running yet (0, or nowhere near
+        // CLOCK_MONOTONIC) gets the callback's own reading instead.
         std::int64_t timeNs = static_cast<std::int64_t>(p.nsec);
+        if (timeNs == 0 || timeNs > now + 1'000'000'000 || timeNs < now - 1'000'000'000) timeNs = now;
         if (timeNs <= lastTimeNs_) timeNs = lastTimeNs_ + 1;  // strictly increasing
         lastTimeNs_ = timeNs;
         // clock.position only as a delta. A new driver (clock.id) or a counter that went
@@ -611,7 +645,7 @@ class PipeWireBackend final : public Backend {
         // behind (a device would have had an xrun). One overload per late stretch; lost
         // frames already bring theirs (the kit's position jump).
         const std::int64_t periodNs = static_cast<std::int64_t>(frames) * 1'000'000'000 / rate;
-        const bool late = now - static_cast<std::int64_t>(p.nsec) > periodNs;
+        const bool late = p.nsec != 0 && now - static_cast<std::int64_t>(p.nsec) > periodNs;
         first_ = false;
         lastClock_ = p.clock_id;
         lastPosition_ = p.position;
@@ -644,6 +678,7 @@ class PipeWireBackend final : public Backend {
     Target source_, sink_;
     std::vector<std::string> inNames_, outNames_;
     double pinnedRate_ = 0;
+    bool nodeOpen_ = false;  // createBuffers made the node
     bool creatorSet_ = false;
     FoldbackThreadCreator creator_{nullptr, nullptr};
 
@@ -672,6 +707,8 @@ class PipeWireBackend final : public Backend {
     std::atomic<std::uint32_t> graphRate_{0};
     std::atomic<long long> cycles_{0};
     std::atomic<long> unbuffered_{0};  // ports without a buffer in the last cycle
+    std::atomic<long> stableCycles_{0};  // cycles in a row on one running driver clock
+    std::uint32_t seenClock_ = 0;        // data thread
     long linked_ = 0;                  // ports linked at createBuffers
     std::atomic<bool> latencyDirty_{false};
 

@@ -867,6 +867,61 @@ static int64_t frames_of(const struct spa_latency_info *l, uint32_t quantum, uin
            (int64_t)((double)l->max_ns * rate / SPA_NSEC_PER_SEC);
 }
 
+struct port_query {
+    struct pw_proxy *proxy;
+    struct spa_hook listener;
+    enum spa_direction wanted;
+    int found;
+    struct spa_latency_info info;
+};
+
+static void on_port_param(void *data, int seq, uint32_t id, uint32_t index, uint32_t next, const struct spa_pod *param) {
+    struct port_query *q = data;
+    struct spa_latency_info info;
+    (void)seq;
+    (void)index;
+    (void)next;
+    if (id != SPA_PARAM_Latency || !param || spa_latency_parse(param, &info) < 0 || info.direction != q->wanted) return;
+    q->info = info;
+    q->found = 1;
+}
+
+static const struct pw_port_events port_events = {
+    PW_VERSION_PORT_EVENTS,
+    .param = on_port_param,
+};
+
+int64_t fbpw_ports_latency(fbpw *pw, const uint32_t *ports, uint32_t n, int capture, uint32_t quantum, uint32_t rate) {
+    if (n == 0) return 0;
+    struct port_query *q = calloc(n, sizeof(*q));
+    if (!q) return 0;
+    pw_thread_loop_lock(pw->loop);
+    int64_t most = 0;
+    if (!pw->lost) {
+        for (uint32_t i = 0; i < n; ++i) {
+            q[i].wanted = capture ? SPA_DIRECTION_OUTPUT : SPA_DIRECTION_INPUT;
+            q[i].proxy = pw_registry_bind(pw->registry, ports[i], PW_TYPE_INTERFACE_Port, PW_VERSION_PORT, 0);
+            if (!q[i].proxy) continue;
+            pw_port_add_listener((struct pw_port *)q[i].proxy, &q[i].listener, &port_events, &q[i]);
+            pw_port_enum_params((struct pw_port *)q[i].proxy, 0, SPA_PARAM_Latency, 0, UINT32_MAX, NULL);
+        }
+        if (sync_locked(pw, WAIT_MS) == 0)
+            for (uint32_t i = 0; i < n; ++i) {
+                if (!q[i].found) continue;
+                const int64_t f = frames_of(&q[i].info, quantum, rate);
+                if (f > most) most = f;
+            }
+        for (uint32_t i = 0; i < n; ++i)
+            if (q[i].proxy) {
+                spa_hook_remove(&q[i].listener);
+                pw_proxy_destroy(q[i].proxy);
+            }
+    }
+    pw_thread_loop_unlock(pw->loop);
+    free(q);
+    return most;
+}
+
 int64_t fbpw_latency(fbpw *pw, int capture, uint32_t quantum, uint32_t rate) {
     pw_thread_loop_lock(pw->loop);
     int64_t most = 0;

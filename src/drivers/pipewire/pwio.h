@@ -123,6 +123,10 @@ int fbpw_sync(fbpw *pw, int timeout_ms);
  * `rate`: capture = 1, what reaches our inputs (the upstream nodes' capture latency);
  * capture = 0, what follows our outputs (the downstream playback latency). */
 int64_t fbpw_latency(fbpw *pw, int capture, uint32_t quantum, uint32_t rate);
+/* The same figure for other nodes' ports, before our node exists (an estimate of what
+ * fbpw_latency will say once they are linked): the largest capture latency (capture = 1)
+ * or playback latency (capture = 0) the ports' own Latency parameters claim. */
+int64_t fbpw_ports_latency(fbpw *pw, const uint32_t *ports, uint32_t n, int capture, uint32_t quantum, uint32_t rate);
 
 #ifdef __cplusplus
 }

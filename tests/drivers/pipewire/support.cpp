@@ -183,25 +183,42 @@ bool setSetting(const std::string& key, const std::string& value) {
     return status == 0;
 }
 
-double profiledQuantum(double seconds) {
-    // pw-profiler writes its gnuplot scripts next to the log: give it a folder of its own.
+double profiledQuantum(const std::string& node, double seconds) {
+    // pw-profiler follows one driver (the first it sees) and names its followers on stdout
+    // ("logging follower 51 (\"node\")"); a line of the log is the driver's 4 fields, then
+    // 8 per follower starting with its id. Only lines of a driver that runs `node` count;
+    // another driver may come first, so try a few times.
     const fs::path dir = fs::path(rigDir()) / "profiler";
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    fs::create_directories(dir, ec);
-    run("cd " + quoted(dir.string()) + " && timeout " + std::to_string(seconds) +
-        " pw-profiler -o prof.log >/dev/null 2>&1");
-    std::ifstream in(dir / "prof.log");
-    std::string line;
-    std::vector<double> quanta;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        double c1, c2, c3, c4;
-        if (fields >> c1 >> c2 >> c3 >> c4) quanta.push_back(c4 * 48000.0 / 1e6);  // us -> frames
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+        fs::create_directories(dir, ec);
+        // It writes gnuplot scripts next to its log: a folder of its own.
+        const std::string out = run("cd " + quoted(dir.string()) + " && timeout " + std::to_string(seconds) +
+                                    " pw-profiler -o prof.log 2>&1");
+        const std::string tag = "(\"" + node + "\")";
+        const auto at = out.find(tag);
+        if (at == std::string::npos) continue;
+        const auto start = out.rfind("logging follower ", at);
+        if (start == std::string::npos) continue;
+        const long id = std::atol(out.c_str() + start + std::strlen("logging follower "));
+        std::ifstream in(dir / "prof.log");
+        std::string line;
+        std::vector<double> quanta;
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::vector<double> f;
+            for (double v; fields >> v;) f.push_back(v);
+            if (f.size() < 4) continue;
+            bool ours = false;
+            for (std::size_t k = 4; k < f.size(); k += 8) ours |= static_cast<long>(f[k]) == id;
+            if (ours) quanta.push_back(f[3] * 48000.0 / 1e6);  // the driver's period, us -> frames
+        }
+        if (quanta.empty()) continue;
+        std::sort(quanta.begin(), quanta.end());
+        return quanta[quanta.size() / 2];
     }
-    if (quanta.empty()) return -1;
-    std::sort(quanta.begin(), quanta.end());
-    return quanta[quanta.size() / 2];
+    return -1;
 }
 
 std::vector<std::string> linksOf(const std::string& port) {

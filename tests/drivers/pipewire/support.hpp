@@ -40,9 +40,10 @@ std::string rigsDir();
 std::string run(const std::string& command, int* status = nullptr);
 // pw-metadata -n settings 0 KEY VALUE.
 bool setSetting(const std::string& key, const std::string& value);
-// The driver node's period as pw-profiler measures it over `seconds`: the median of the
-// driver's quantum in frames (from its "estimated period", column 4), or -1.
-double profiledQuantum(double seconds = 0.5);
+// The quantum of the driver that runs `node` (a node.name), as pw-profiler measures it
+// over `seconds`: the median of the driver's period in frames (its "estimated" column), or
+// -1 when pw-profiler did not see the node.
+double profiledQuantum(const std::string& node, double seconds = 0.5);
 // Ports linked to `port` ("node:port") according to pw-link -l.
 std::vector<std::string> linksOf(const std::string& port);
 
