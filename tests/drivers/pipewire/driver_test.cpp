@@ -317,7 +317,7 @@ TEST_F(PipeWireDriver, TheHostsBufferSizeIsTheGraphsQuantum) {
         ASSERT_NO_FATAL_FAILURE(startStream(d, h, size));
         const long long s0 = h.switches();
         const std::int64_t t0 = nowNs();
-        const double profiled = profiledQuantum("pw-quantum", 0.6);
+        const double profiled = profiledQuantum("pw-quantum", 0.8);
         const double wall = static_cast<double>(nowNs() - t0) / 1e9;
         const long long n = h.switches() - s0;
         EXPECT_NEAR(profiled, static_cast<double>(size), 1.0) << "pw-profiler: the graph runs at " << profiled;
