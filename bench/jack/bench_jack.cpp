@@ -8,13 +8,19 @@
 //
 // Each client runs in a process of its own (this program, re-executed with --child), so
 // CLOCK_PROCESS_CPUTIME_ID is its whole cost: the callback, libjack's process thread and
-// its other threads, and the library around them. A run streams for --seconds after a
-// 0.5 s warm-up; the child samples (process CPU, callbacks) every 250 ms. Per run:
-// CPU ns / period over the whole run. Reported per client: the median of the runs and the
-// p99 of the 250 ms windows of all runs; ratios are of medians. The clients take turns
-// within each run (the order rotates), so drift in the machine's load is shared.
+// its other threads, and the library around them. A run gives each client the server to
+// itself in turn, back to back (the order rotates from run to run), for --seconds after a
+// 0.5 s warm-up; the child samples (process CPU, callbacks) every 250 ms. Per run and
+// client: CPU ns / period over the window. Reported per client: the median of the runs and
+// the p99 of the 250 ms windows of all runs; ratios: of the medians, and the median of the
+// per-run ratios (the clients of one run saw the same machine, minutes apart at most).
 //
-//   bench_jack [--runs 7] [--seconds 3] [--periods 64,256] [--clients foldback,raw,...]
+// --together streams the four at once in one graph instead (same wall-clock window for
+// all). It is not the default: in a shared graph the client that finishes a cycle last
+// wakes the server, and that wake-up (a futex and an IPI, 5-20 us on a VM) lands on
+// whichever client is a little slower, which turns small differences into large ones.
+//
+//   bench_jack [--runs 9] [--seconds 2] [--periods 64,256] [--clients foldback,raw,...] [--together]
 #include <fcntl.h>
 #include <jack/jack.h>
 #include <portaudio.h>
@@ -65,6 +71,18 @@ void sleepSeconds(double s) {
 }
 
 std::atomic<long long> gCallbacks{0};
+
+std::int64_t monoNs() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void sleepUntil(std::int64_t ns) {
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
+    }
+}
 
 // ---- the four clients (child side) ------------------------------------------------------
 
@@ -190,7 +208,11 @@ struct RtAudioClient final : Client {
         return 0;
     }
     std::string open(long period) override {
-        audio = std::make_unique<RtAudio>(RtAudio::UNIX_JACK);
+        try {
+            audio = std::make_unique<RtAudio>(RtAudio::UNIX_JACK);
+        } catch (const RtAudioError& e) {
+            return "RtAudio: " + e.getMessage();
+        }
         if (audio->getDeviceCount() == 0) return "RtAudio sees no JACK device";
         RtAudio::StreamParameters out, in;
         out.deviceId = audio->getDefaultOutputDevice();
@@ -200,21 +222,45 @@ struct RtAudioClient final : Client {
         options.flags = RTAUDIO_NONINTERLEAVED | RTAUDIO_SCHEDULE_REALTIME;
         options.streamName = "bench-rtaudio";
         unsigned int frames = static_cast<unsigned int>(period);
-        if (audio->openStream(&out, &in, RTAUDIO_FLOAT32, 48000, &frames, &RtAudioClient::callback, nullptr,
-                              &options) != RTAUDIO_NO_ERROR)
-            return "RtAudio::openStream: " + audio->getErrorText();
-        if (audio->startStream() != RTAUDIO_NO_ERROR) return "RtAudio::startStream: " + audio->getErrorText();
+        try {  // RtAudio 5 (Debian 12's librtaudio-dev) reports errors as exceptions
+            audio->openStream(&out, &in, RTAUDIO_FLOAT32, 48000, &frames, &RtAudioClient::callback, nullptr,
+                              &options);
+            audio->startStream();
+        } catch (const RtAudioError& e) {
+            return "RtAudio: " + e.getMessage();
+        }
         return "";
     }
     ~RtAudioClient() override {
-        if (audio && audio->isStreamOpen()) {
-            if (audio->isStreamRunning()) audio->stopStream();
-            audio->closeStream();
+        try {
+            if (audio && audio->isStreamOpen()) {
+                if (audio->isStreamRunning()) audio->stopStream();
+                audio->closeStream();
+            }
+        } catch (const RtAudioError&) {
         }
     }
 };
 
-int child(const std::string& kind, long period, double seconds) {
+// Per-thread CPU (ns on CPU, /proc/self/task/*/schedstat) and names, for --threads.
+std::map<std::string, std::int64_t> threadCpu() {
+    std::map<std::string, std::int64_t> out;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc/self/task", ec)) {
+        std::ifstream stat(e.path() / "schedstat"), comm(e.path() / "comm");
+        std::int64_t ns = 0;
+        std::string name;
+        stat >> ns;
+        std::getline(comm, name);
+        out[e.path().filename().string() + ":" + name] = ns;
+    }
+    return out;
+}
+
+bool gThreads = false;
+
+int child(const std::string& kind, long period, double seconds, std::int64_t startAt) {
     std::unique_ptr<Client> c;
     if (kind == "raw") c = std::make_unique<RawClient>();
     else if (kind == "foldback") c = std::make_unique<FoldbackClient>();
@@ -226,7 +272,12 @@ int child(const std::string& kind, long period, double seconds) {
         std::printf("ERROR %s\n", err.c_str());
         return 3;
     }
-    sleepSeconds(kWarmup);
+    if (startAt > 0)
+        sleepUntil(startAt);
+    else
+        sleepSeconds(kWarmup);
+    const std::int64_t t0 = monoNs();
+    const auto threads0 = gThreads ? threadCpu() : std::map<std::string, std::int64_t>{};
     const std::int64_t cpu0 = cpuNs();
     const long long cb0 = gCallbacks.load();
     std::int64_t cpuPrev = cpu0;
@@ -234,7 +285,7 @@ int child(const std::string& kind, long period, double seconds) {
     std::string windows;
     const int n = static_cast<int>(std::lround(seconds / kWindow));
     for (int i = 0; i < n; ++i) {
-        sleepSeconds(kWindow);
+        sleepUntil(t0 + static_cast<std::int64_t>((i + 1) * kWindow * 1e9));
         const std::int64_t cpu = cpuNs();
         const long long cb = gCallbacks.load();
         if (cb > cbPrev) windows += " " + std::to_string(static_cast<double>(cpu - cpuPrev) / static_cast<double>(cb - cbPrev));
@@ -243,6 +294,11 @@ int child(const std::string& kind, long period, double seconds) {
     }
     const double perPeriod = static_cast<double>(cpuPrev - cpu0) / static_cast<double>(std::max(1LL, cbPrev - cb0));
     std::printf("RESULT %.1f %lld\nWINDOWS%s\n", perPeriod, cbPrev - cb0, windows.c_str());
+    if (gThreads)
+        for (const auto& [name, ns] : threadCpu())
+            if (threads0.count(name))
+                std::printf("THREAD %-28s %9.1f ns/period\n", name.c_str(),
+                            static_cast<double>(ns - threads0.at(name)) / static_cast<double>(std::max(1LL, cbPrev - cb0)));
     std::fflush(stdout);
     c.reset();
     return 0;
@@ -285,6 +341,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> periods{"64", "256"}, clients{"foldback", "raw", "portaudio", "rtaudio"};
     std::string childKind;
     long childPeriod = 0;
+    std::int64_t startAt = 0;
+    bool together = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -294,15 +352,18 @@ int main(int argc, char** argv) {
         else if (a == "--clients") clients = split(next());
         else if (a == "--child") childKind = next();
         else if (a == "--period") childPeriod = std::atol(next().c_str());
+        else if (a == "--start-at") startAt = std::atoll(next().c_str());
+        else if (a == "--threads") gThreads = true;
+        else if (a == "--together") together = true;
         else {
             std::fprintf(stderr,
                          "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
-                         "[--clients foldback,raw,portaudio,rtaudio]\n",
+                         "[--clients foldback,raw,portaudio,rtaudio] [--together] [--threads]\n",
                          argv[0]);
             return 2;
         }
     }
-    if (!childKind.empty()) return child(childKind, childPeriod, seconds);
+    if (!childKind.empty()) return child(childKind, childPeriod, seconds, startAt);
 
     namespace fs = std::filesystem;
     const std::string server = "foldback-bench-" + std::to_string(getpid());
@@ -321,8 +382,9 @@ int main(int argc, char** argv) {
     setenv("FOLDBACK_DRIVER_PATH", (fs::path(tmpl) / "drivers").c_str(), 1);
     setenv("XDG_CONFIG_HOME", (fs::path(tmpl) / "xdg").c_str(), 1);
 
-    std::printf("bench_jack: %d runs x %.1f s per client, 8 in / 8 out copy, jackd dummy 48 kHz, server %s\n",
-                runs, seconds, server.c_str());
+    std::printf("bench_jack: %d runs x %.1f s per client (%s), 8 in / 8 out copy, jackd dummy 48 kHz, server %s\n",
+                runs, seconds, together ? "all four at once in one graph" : "each alone on the server, in turn",
+                server.c_str());
     std::printf("CPU per period = process CPU time (all threads) / process callbacks; median of runs, "
                 "p99 of %.0f ms windows\n\n", kWindow * 1000);
     bool ok = true;
@@ -334,13 +396,38 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "jack-up.sh failed:\n%s\n", up.c_str());
             return 1;
         }
-        std::map<std::string, std::vector<double>> perRun, windows;
+        std::map<std::string, std::vector<double>> perRun, windows, pairedRatio;
         std::map<std::string, std::string> errors;
         for (int r = 0; r < runs; ++r) {
+            // Together: each opens, then waits for the common start. Alone: one after another.
+            const std::int64_t runStart = together ? monoNs() + 3'000'000'000LL : 0;
+            std::vector<std::pair<std::string, FILE*>> children;
+            std::map<std::string, std::string> outputs;
+            auto collect = [&](const std::string& kind, FILE* pipe) {
+                std::string out;
+                char buf[4096];
+                std::size_t n;
+                while (pipe && (n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+                if (pipe) pclose(pipe);
+                outputs[kind] = out;
+            };
             for (std::size_t k = 0; k < clients.size(); ++k) {
                 const std::string& kind = clients[(k + static_cast<std::size_t>(r)) % clients.size()];
-                const std::string out = run("'" + std::string(argv[0]) + "' --child " + kind + " --period " + period +
-                                            " --seconds " + std::to_string(seconds) + " 2>/dev/null");
+                const std::string cmd = "'" + std::string(argv[0]) + "' --child " + kind + " --period " + period +
+                                        " --seconds " + std::to_string(seconds) + " --start-at " +
+                                        std::to_string(runStart) + (gThreads ? " --threads" : "") + " 2>/dev/null";
+                FILE* pipe = popen(cmd.c_str(), "r");
+                if (together) {
+                    children.emplace_back(kind, pipe);
+                    sleepSeconds(0.3);  // one at a time into the graph
+                } else {
+                    collect(kind, pipe);
+                }
+            }
+            for (auto& [kind, pipe] : children) collect(kind, pipe);
+            for (std::size_t k = 0; k < clients.size(); ++k) {
+                const std::string& kind = clients[(k + static_cast<std::size_t>(r)) % clients.size()];
+                const std::string& out = outputs[kind];
                 std::istringstream in(out);
                 std::string line;
                 bool got = false;
@@ -353,6 +440,9 @@ int main(int argc, char** argv) {
                         ls >> v;
                         perRun[kind].push_back(v);
                         got = true;
+                        if (gThreads) std::printf("  run %d %-10s %.0f ns/period\n", r, kind.c_str(), v);
+                    } else if (tag == "THREAD" && gThreads) {
+                        std::printf("      %s\n", line.c_str());
                     } else if (tag == "WINDOWS") {
                         for (double v; ls >> v;) windows[kind].push_back(v);
                     } else if (tag == "ERROR") {
@@ -361,11 +451,17 @@ int main(int argc, char** argv) {
                 }
                 if (!got && errors[kind].empty()) errors[kind] = "no result";
             }
+            // Paired ratios of this run.
+            if (perRun["foldback"].size() == static_cast<std::size_t>(r + 1))
+                for (const auto& kind : clients)
+                    if (perRun[kind].size() == static_cast<std::size_t>(r + 1))
+                        pairedRatio[kind].push_back(perRun["foldback"].back() / perRun[kind].back());
         }
         run("bash '" + rigs + "/jack-down.sh' " + server + " >/dev/null 2>&1");
 
         std::printf("period %s frames (%.3f ms)\n", period.c_str(), std::atof(period.c_str()) / 48.0);
-        std::printf("  %-10s %14s %14s %8s   %s\n", "client", "median ns/per", "p99 ns/per", "runs", "Foldback / this");
+        std::printf("  %-10s %14s %14s %6s   %-24s %s\n", "client", "median ns/per", "p99 ns/per", "runs",
+                    "Foldback / this (medians)", "median of per-run ratios");
         const double fb = perRun.count("foldback") ? percentile(perRun["foldback"], 0.5) : NAN;
         for (const auto& kind : clients) {
             if (perRun[kind].empty()) {
@@ -375,7 +471,8 @@ int main(int argc, char** argv) {
             }
             const double med = percentile(perRun[kind], 0.5);
             const double p99 = percentile(windows[kind], 0.99);
-            std::printf("  %-10s %14.0f %14.0f %8zu   %.3f\n", kind.c_str(), med, p99, perRun[kind].size(), fb / med);
+            std::printf("  %-10s %14.0f %14.0f %6zu   %-24.3f %.3f\n", kind.c_str(), med, p99, perRun[kind].size(),
+                        fb / med, percentile(pairedRatio[kind], 0.5));
         }
         if (!std::isnan(fb) && !perRun["raw"].empty()) {
             const double vsRaw = fb / percentile(perRun["raw"], 0.5);

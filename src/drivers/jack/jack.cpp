@@ -611,10 +611,15 @@ class JackBackend final : public Backend {
         lastCounter_ = counter;
         lastFrames_ = static_cast<long>(frames);
 
-        for (long x = xruns_.exchange(0, std::memory_order_acq_rel); x > 0; --x) kit_->overload();
-        if (latencyDirty_.exchange(false, std::memory_order_acq_rel)) kit_->latenciesChanged();
-        if (const double rate = ratePending_.exchange(0, std::memory_order_acq_rel); rate > 0)
-            kit_->rateChanged(rate);
+        // Events from libjack's other threads (plain loads first: nothing is pending in
+        // nearly every period, and a load costs less than an exchange).
+        if (xruns_.load(std::memory_order_relaxed) != 0)
+            for (long x = xruns_.exchange(0, std::memory_order_acq_rel); x > 0; --x) kit_->overload();
+        if (latencyDirty_.load(std::memory_order_relaxed) && latencyDirty_.exchange(false, std::memory_order_acq_rel))
+            kit_->latenciesChanged();
+        if (ratePending_.load(std::memory_order_relaxed) > 0)
+            if (const double rate = ratePending_.exchange(0, std::memory_order_acq_rel); rate > 0)
+                kit_->rateChanged(rate);
 
         kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs, delta);
         inProcess_.fetch_sub(1, std::memory_order_release);
