@@ -30,7 +30,9 @@ AudioThread::AudioThread(Backend& backend, StreamCore& core, const KitSettings& 
                          double rate, const FoldbackThreadCreator& creator)
     : backend_(backend), core_(core), settings_(settings), rate_(rate), creator_(creator) {}
 
-AudioThread::~AudioThread() { stop(); }
+AudioThread::~AudioThread() {
+    stop();
+}
 
 RtStatus AudioThread::start() {
     stop_.store(false);
@@ -40,7 +42,9 @@ RtStatus AudioThread::start() {
     joinable_ = true;
     // The thread reports its scheduling before it delivers the first period.
     while (started_.load(std::memory_order_acquire) == 0) {
-        struct timespec ts{0, 50'000};
+        struct timespec ts {
+            0, 50'000
+        };
         nanosleep(&ts, nullptr);
     }
     RtStatus status;
@@ -94,7 +98,8 @@ void AudioThread::runTimer() noexcept {
     std::int64_t baseIndex = 0;
     std::int64_t n = 0;  // next period to deliver (delivered + skipped)
     auto deadline = [&](std::int64_t k) {
-        return baseTime + static_cast<std::int64_t>(std::llround(static_cast<double>(k - baseIndex) * periodNs));
+        return baseTime + static_cast<std::int64_t>(
+                              std::llround(static_cast<double>(k - baseIndex) * periodNs));
     };
     dll_.reset(baseTime, periodNs);
     bool lost = false;
@@ -102,7 +107,9 @@ void AudioThread::runTimer() noexcept {
     while (!stop_.load(std::memory_order_acquire)) {
         const std::int64_t late = injectLateNs_.exchange(0, std::memory_order_acq_rel);
         const std::int64_t wake = deadline(n) + late;
-        struct timespec ts{static_cast<time_t>(wake / 1'000'000'000), static_cast<long>(wake % 1'000'000'000)};
+        struct timespec ts {
+            static_cast<time_t>(wake / 1'000'000'000), static_cast<long>(wake % 1'000'000'000)
+        };
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
         }
         if (stop_.load(std::memory_order_acquire)) break;
@@ -133,7 +140,8 @@ void AudioThread::runTimer() noexcept {
         lost = false;
 
         // Periods whose deadline has passed, the one we slept for included.
-        std::int64_t owed = baseIndex + static_cast<std::int64_t>(std::floor((now - baseTime) / periodNs)) + 1 - n;
+        std::int64_t owed =
+            baseIndex + static_cast<std::int64_t>(std::floor((now - baseTime) / periodNs)) + 1 - n;
         if (owed < 1) owed = 1;
         long skip = 0;
         const long drop = injectDropFrames_.exchange(0, std::memory_order_acq_rel);
@@ -175,7 +183,9 @@ void AudioThread::runDevice() noexcept {
         // through unheard (Backend::skip) while the position jumps over them.
         const std::int64_t late = injectLateNs_.exchange(0, std::memory_order_acq_rel);
         if (late > 0) {
-            struct timespec ts{static_cast<time_t>(late / 1'000'000'000), static_cast<long>(late % 1'000'000'000)};
+            struct timespec ts {
+                static_cast<time_t>(late / 1'000'000'000), static_cast<long>(late % 1'000'000'000)
+            };
             while (nanosleep(&ts, &ts) == EINTR) {
             }
         }
@@ -193,7 +203,9 @@ void AudioThread::runDevice() noexcept {
         if (r == WaitResult::Lost) {
             core_.resetRequest();
             while (!stop_.load(std::memory_order_acquire)) {
-                struct timespec ts{0, 10'000'000};
+                struct timespec ts {
+                    0, 10'000'000
+                };
                 nanosleep(&ts, nullptr);
             }
             break;

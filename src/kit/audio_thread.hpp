@@ -9,9 +9,9 @@
 // over the skipped frames, and the host gets kAsioOverload and kAsioResyncRequest.
 #pragma once
 
+#include <pthread.h>
 #include <atomic>
 #include <cstdint>
-#include <pthread.h>
 #include <string>
 
 #include "foldback/driver.h"
@@ -42,8 +42,12 @@ class AudioThread {
     void stop() noexcept;
 
     // [control] Fault injection (loopback tests): delay the next wake-up; lose frames.
-    void injectLate(std::int64_t ns) noexcept { injectLateNs_.store(ns, std::memory_order_release); }
-    void injectDrop(long frames) noexcept { injectDropFrames_.store(frames, std::memory_order_release); }
+    void injectLate(std::int64_t ns) noexcept {
+        injectLateNs_.store(ns, std::memory_order_release);
+    }
+    void injectDrop(long frames) noexcept {
+        injectDropFrames_.store(frames, std::memory_order_release);
+    }
     // [any] The device's rate changed: the period length follows from the next period.
     void rateChanged(double rate) noexcept { newRate_.store(rate, std::memory_order_release); }
 

@@ -37,15 +37,15 @@ struct Capabilities {
     std::vector<ChannelSpec> inputs, outputs;
     ASIOSampleType sampleType = ASIOSTFloat32LSB;  // one type for every channel
     BufferSizes bufferSizes;
-    std::vector<double> rates;                     // every rate canSampleRate accepts
-    double rate = 48000;                           // current
+    std::vector<double> rates;  // every rate canSampleRate accepts
+    double rate = 48000;        // current
     std::vector<std::string> clockSources{"Internal"};
 };
 
 // How the backend's period data is laid out, per direction.
 struct DeviceLayout {
-    bool asioNative = true;                  // one buffer per channel in Capabilities::sampleType
-    bool interleaved = false;                // else: one buffer per channel in `format`
+    bool asioNative = true;    // one buffer per channel in Capabilities::sampleType
+    bool interleaved = false;  // else: one buffer per channel in `format`
     convert::DeviceFormat format = convert::DeviceFormat::FLOAT_LE;
 };
 
@@ -71,9 +71,9 @@ struct DeviceCandidate {
 };
 
 struct Latency {
-    long input = 0;   // frames, all device and driver buffering, without calibration
+    long input = 0;  // frames, all device and driver buffering, without calibration
     long output = 0;
-    long internalInput = 0;   // buffering beyond the double buffer (kAsioGetInternalBufferSamples)
+    long internalInput = 0;  // buffering beyond the double buffer (kAsioGetInternalBufferSamples)
     long internalOutput = 0;
 };
 

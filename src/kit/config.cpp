@@ -84,7 +84,8 @@ std::vector<long> Config::integers(std::string_view section, std::string_view ke
     const auto* n = lookup(*table_, section, key);
     if (!n) return out;
     const auto* arr = n->as_array();
-    if (!arr) fail(ASE_NotPresent, "{}: [{}] {} must be an array of integers", origin_, section, key);
+    if (!arr)
+        fail(ASE_NotPresent, "{}: [{}] {} must be an array of integers", origin_, section, key);
     for (const auto& e : *arr) {
         auto v = e.value<long long>();
         if (!e.is_integer() || !v)

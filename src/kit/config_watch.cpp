@@ -16,7 +16,8 @@ ConfigWatch::ConfigWatch(std::vector<std::filesystem::path> dirs, std::function<
     bool any = false;
     for (const auto& d : dirs) {
         // Editors replace the file (rename) or rewrite it in place: both are caught.
-        if (inotify_add_watch(inotify_, d.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) >= 0)
+        if (inotify_add_watch(inotify_, d.c_str(),
+                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) >= 0)
             any = true;
     }
     if (any) thread_ = std::thread([this] { run(); });

@@ -6,19 +6,18 @@
 
 #include "kit/instance.hpp"
 
-#define FOLDBACK_DRIVER_ENTRY_POINTS(defaultName, descriptionText, factoryFn)                  \
-    namespace {                                                                                \
-    const ::foldback::kit::DriverDescription kFoldbackDriverDescription{defaultName,           \
-                                                                        descriptionText,       \
-                                                                        factoryFn};            \
-    }                                                                                          \
+#define FOLDBACK_DRIVER_ENTRY_POINTS(defaultName, descriptionText, factoryFn)                   \
+    namespace {                                                                                 \
+    const ::foldback::kit::DriverDescription kFoldbackDriverDescription{                        \
+        defaultName, descriptionText, factoryFn};                                               \
+    }                                                                                           \
     extern "C" __attribute__((visibility("default"))) FoldbackDriver* instantiateDriver(void) { \
-        return ::foldback::kit::instantiate(kFoldbackDriverDescription);                       \
-    }                                                                                          \
-    extern "C" __attribute__((visibility("default"))) void releaseDriver(FoldbackDriver*) {}   \
-    extern "C" __attribute__((visibility("default"))) int registerDriver(const char* name) {   \
-        return ::foldback::kit::registerSelf(kFoldbackDriverDescription, name);                \
-    }                                                                                          \
-    extern "C" __attribute__((visibility("default"))) int unregisterDriver(const char* name) { \
-        return ::foldback::kit::unregisterSelf(name);                                          \
+        return ::foldback::kit::instantiate(kFoldbackDriverDescription);                        \
+    }                                                                                           \
+    extern "C" __attribute__((visibility("default"))) void releaseDriver(FoldbackDriver*) {}    \
+    extern "C" __attribute__((visibility("default"))) int registerDriver(const char* name) {    \
+        return ::foldback::kit::registerSelf(kFoldbackDriverDescription, name);                 \
+    }                                                                                           \
+    extern "C" __attribute__((visibility("default"))) int unregisterDriver(const char* name) {  \
+        return ::foldback::kit::unregisterSelf(name);                                           \
     }

@@ -14,7 +14,8 @@ namespace foldback::kit {
 
 class Error : public std::runtime_error {
   public:
-    Error(ASIOError code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+    Error(ASIOError code, std::string message)
+        : std::runtime_error(std::move(message)), code_(code) {}
     ASIOError code() const noexcept { return code_; }
 
   private:

@@ -115,8 +115,7 @@ class Instance final : private KitContext {
             if (prepared_) fail(ASE_InvalidMode, "buffers exist; call disposeBuffers first");
             if (initialized_) return ASE_OK;
             if (name_.empty())
-                fail(ASE_NotPresent,
-                     "no instance name: call future(0x7F000001, name) before init");
+                fail(ASE_NotPresent, "no instance name: call future(0x7F000001, name) before init");
             if (lost())
                 fail(ASE_HWMalfunction, "the device of '{}' is gone; wait until it is back", name_);
             config_ = Config::parse(registry::readConfig(name_), name_ + "/config.toml");
@@ -193,7 +192,8 @@ class Instance final : private KitContext {
     ASIOError getBufferSize(long* min, long* max, long* pref, long* gran) {
         return guard("getBufferSize", [&]() -> ASIOError {
             requireInit();
-            if (!min || !max || !pref || !gran) fail(ASE_InvalidParameter, "a result pointer is NULL");
+            if (!min || !max || !pref || !gran)
+                fail(ASE_InvalidParameter, "a result pointer is NULL");
             const BufferSizes b = bufferSizes();
             *min = b.min;
             *max = b.max;
@@ -206,13 +206,15 @@ class Instance final : private KitContext {
         return guard("canSampleRate", [&]() -> ASIOError {
             requireInit();
             if (!rateUsable(rate))
-                fail(ASE_NoClock, "{} Hz is not supported; this device runs at {}", rate, ratesText());
+                fail(ASE_NoClock, "{} Hz is not supported; this device runs at {}", rate,
+                     ratesText());
             return ASE_OK;
         });
     }
     ASIOError getSampleRate(double* rate) noexcept {
         // May come from the audio thread: no formatting.
-        if (!initialized_) return rtFail(ASE_NotPresent, "getSampleRate: not initialized: call init first");
+        if (!initialized_)
+            return rtFail(ASE_NotPresent, "getSampleRate: not initialized: call init first");
         if (const char* why = lostMessage()) return rtFail(ASE_NotPresent, why);
         if (!rate) return rtFail(ASE_InvalidParameter, "getSampleRate: the result pointer is NULL");
         StreamCore* live = live_.load(std::memory_order_acquire);
@@ -223,11 +225,14 @@ class Instance final : private KitContext {
         return guard("setSampleRate", [&]() -> ASIOError {
             requireInit();
             if (rate == 0)
-                fail(ASE_NoClock, "no external clock source: this device has only its internal clock");
+                fail(ASE_NoClock,
+                     "no external clock source: this device has only its internal clock");
             if (!rateUsable(rate))
-                fail(ASE_NoClock, "{} Hz is not supported; this device runs at {}", rate, ratesText());
+                fail(ASE_NoClock, "{} Hz is not supported; this device runs at {}", rate,
+                     ratesText());
             if (rate == rate_.load()) return ASE_OK;
-            if (running_) fail(ASE_InvalidMode, "cannot change the rate while running: call stop first");
+            if (running_)
+                fail(ASE_InvalidMode, "cannot change the rate while running: call stop first");
             backend_->setSampleRate(rate);
             rate_ = rate;
             return ASE_OK;
@@ -237,7 +242,8 @@ class Instance final : private KitContext {
         return guard("getClockSources", [&]() -> ASIOError {
             requireInit();
             if (!clocks || !num) fail(ASE_InvalidParameter, "a pointer is NULL");
-            if (*num <= 0) fail(ASE_InvalidParameter, "capacity {} is too small; pass at least 1", *num);
+            if (*num <= 0)
+                fail(ASE_InvalidParameter, "capacity {} is too small; pass at least 1", *num);
             const long n = std::min<long>(*num, static_cast<long>(caps_.clockSources.size()));
             for (long i = 0; i < n; ++i) {
                 auto& c = clocks[i];
@@ -263,14 +269,18 @@ class Instance final : private KitContext {
     }
     ASIOError getSamplePosition(ASIOSamples* pos, ASIOTimeStamp* stamp) noexcept {
         // Cheap and lock-free: hosts call it from inside bufferSwitch.
-        if (!initialized_) return rtFail(ASE_NotPresent, "getSamplePosition: not initialized: call init first");
+        if (!initialized_)
+            return rtFail(ASE_NotPresent, "getSamplePosition: not initialized: call init first");
         if (const char* why = lostMessage()) return rtFail(ASE_NotPresent, why);
         StreamCore* live = live_.load(std::memory_order_acquire);
-        if (!live) return rtFail(ASE_SPNotAdvancing, "getSamplePosition: not running: call start first");
-        if (!pos || !stamp) return rtFail(ASE_InvalidParameter, "getSamplePosition: a result pointer is NULL");
+        if (!live)
+            return rtFail(ASE_SPNotAdvancing, "getSamplePosition: not running: call start first");
+        if (!pos || !stamp)
+            return rtFail(ASE_InvalidParameter, "getSamplePosition: a result pointer is NULL");
         std::int64_t p = 0, t = 0;
         if (!live->samplePosition(p, t))
-            return rtFail(ASE_SPNotAdvancing, "getSamplePosition: no period has run yet since start");
+            return rtFail(ASE_SPNotAdvancing,
+                          "getSamplePosition: no period has run yet since start");
         *pos = p;
         *stamp = t;
         return ASE_OK;
@@ -285,7 +295,8 @@ class Instance final : private KitContext {
                 fail(ASE_InvalidParameter, "{} channel {} does not exist; there are {}",
                      input ? "input" : "output", info->channel, v.size());
             const auto& c = v[static_cast<std::size_t>(info->channel)];
-            info->isActive = prepared_ && prepared_->core->active(input, info->channel) ? ASIOTrue : ASIOFalse;
+            info->isActive =
+                prepared_ && prepared_->core->active(input, info->channel) ? ASIOTrue : ASIOFalse;
             info->channelGroup = c.group;
             info->type = caps_.sampleType;
             copyText(info->name, sizeof info->name, c.name);
@@ -295,13 +306,15 @@ class Instance final : private KitContext {
     ASIOError createBuffers(ASIOBufferInfo* infos, long count, long size, const ASIOCallbacks* cb) {
         return guard("createBuffers", [&]() -> ASIOError {
             if (!initialized_) fail(ASE_InvalidMode, "not initialized: call init first");
-            if (prepared_) fail(ASE_InvalidMode, "buffers exist already: call disposeBuffers first");
+            if (prepared_)
+                fail(ASE_InvalidMode, "buffers exist already: call disposeBuffers first");
             if (!cb || !cb->bufferSwitch)
                 fail(ASE_InvalidParameter, "callbacks or callbacks->bufferSwitch is NULL");
             if (!infos) fail(ASE_InvalidMode, "bufferInfos is NULL");
             const long total = static_cast<long>(caps_.inputs.size() + caps_.outputs.size());
             if (count <= 0 || count > total)
-                fail(ASE_InvalidMode, "{} channels asked for; this device has {} in all", count, total);
+                fail(ASE_InvalidMode, "{} channels asked for; this device has {} in all", count,
+                     total);
             const BufferSizes sizes = bufferSizes();
             if (!bufferSizeAllowed(sizes, size))
                 fail(ASE_InvalidMode, "buffer size {} is not allowed; this device accepts {}", size,
@@ -326,9 +339,9 @@ class Instance final : private KitContext {
             backend_->prepare(setup);
             try {
                 prepared_.emplace();
-                prepared_->core = std::make_unique<StreamCore>(
-                    caps_, backend_->layout(), setup, *cb, config_.kit().outputReady,
-                    backend_->style() == Style::Engine);
+                prepared_->core = std::make_unique<StreamCore>(caps_, backend_->layout(), setup,
+                                                               *cb, config_.kit().outputReady,
+                                                               backend_->style() == Style::Engine);
             } catch (...) {
                 prepared_.reset();
                 backend_->unprepare();
@@ -344,7 +357,8 @@ class Instance final : private KitContext {
     }
     ASIOError disposeBuffers() {
         return guard("disposeBuffers", [&]() -> ASIOError {
-            if (!prepared_) fail(ASE_InvalidMode, "no buffers to dispose: createBuffers was not called");
+            if (!prepared_)
+                fail(ASE_InvalidMode, "no buffers to dispose: createBuffers was not called");
             running_.reset();
             prepared_.reset();
             backend_->unprepare();
@@ -353,14 +367,18 @@ class Instance final : private KitContext {
     }
     ASIOError controlPanel() {
         return guard("controlPanel", [&]() -> ASIOError {
-            fail(ASE_NotPresent, "no control panel; settings live in the instance's config.toml "
-                                 "(`foldback info {}` shows where)", name_);
+            fail(ASE_NotPresent,
+                 "no control panel; settings live in the instance's config.toml "
+                 "(`foldback info {}` shows where)",
+                 name_);
         });
     }
     ASIOError outputReady() noexcept {
-        if (!initialized_) return rtFail(ASE_NotPresent, "outputReady: not initialized: call init first");
+        if (!initialized_)
+            return rtFail(ASE_NotPresent, "outputReady: not initialized: call init first");
         if (!config_.kit().outputReady)
-            return rtFail(ASE_NotPresent, "outputReady: not used by this instance ([kit] output_ready = false)");
+            return rtFail(ASE_NotPresent,
+                          "outputReady: not used by this instance ([kit] output_ready = false)");
         if (StreamCore* live = live_.load(std::memory_order_acquire)) live->outputReadyFromHost();
         return ASE_OK;
     }
@@ -370,7 +388,8 @@ class Instance final : private KitContext {
 
   private:
     // ---- KitContext -----------------------------------------------------------------
-    void process(const DeviceIo& io, long frames, std::int64_t timeNs, long delta) noexcept override {
+    void process(const DeviceIo& io, long frames, std::int64_t timeNs,
+                 long delta) noexcept override {
         if (auto* c = core()) c->processEngine(io, frames, timeNs, delta);
     }
     void overload() noexcept override {
@@ -416,7 +435,8 @@ class Instance final : private KitContext {
         for (const auto& root : registry::roots())
             if (root.kind == registry::RootKind::User) {
                 std::error_code ec;
-                if (std::filesystem::is_directory(root.path / name_, ec)) dirs.push_back(root.path / name_);
+                if (std::filesystem::is_directory(root.path / name_, ec))
+                    dirs.push_back(root.path / name_);
             }
         // Settings are read once per instance; a change reaches a running stream as a reset
         // request, never as a hot swap (DESIGN.md §4).
@@ -464,7 +484,8 @@ class Instance final : private KitContext {
                 if (!problem.empty()) fail(ASE_NotPresent, "instance name refused: {}", problem);
                 auto entry = registry::find(name);
                 if (!entry)
-                    fail(ASE_NotPresent, "no instance '{}' is registered; see `foldback list`", name);
+                    fail(ASE_NotPresent, "no instance '{}' is registered; see `foldback list`",
+                         name);
                 name_ = name;
                 return ASE_SUCCESS;
             }
@@ -475,7 +496,8 @@ class Instance final : private KitContext {
                 if (!opt) fail(ASE_InvalidParameter, "ASIOInternalBufferInfo pointer is NULL");
                 requireInit();
                 auto* info = static_cast<ASIOInternalBufferInfo*>(opt);
-                const long size = prepared_ ? prepared_->core->bufferSize() : bufferSizes().preferred;
+                const long size =
+                    prepared_ ? prepared_->core->bufferSize() : bufferSizes().preferred;
                 const Latency l = backend_->latency(size);
                 const long adaptIn = prepared_ ? prepared_->core->adapterInputLatency() : 0;
                 const long adaptOut = prepared_ ? prepared_->core->adapterOutputLatency() : 0;
@@ -532,7 +554,8 @@ class Instance final : private KitContext {
             }
             case kFoldbackGetCounters: {
                 if (!opt) fail(ASE_InvalidParameter, "FoldbackCounters pointer is NULL");
-                *static_cast<FoldbackCounters*>(opt) = prepared_ ? prepared_->core->counters() : FoldbackCounters{};
+                *static_cast<FoldbackCounters*>(opt) =
+                    prepared_ ? prepared_->core->counters() : FoldbackCounters{};
                 return ASE_SUCCESS;
             }
             case kFoldbackGetStatus: {
@@ -585,7 +608,8 @@ class Instance final : private KitContext {
                 }
                 const ASIOError r = b->future(selector, opt);
                 if (r == ASE_InvalidParameter)
-                    fail(ASE_NotPresent, "this driver does not support fault {} in this state", f->kind);
+                    fail(ASE_NotPresent, "this driver does not support fault {} in this state",
+                         f->kind);
                 return r;
             }
             default:
@@ -673,8 +697,9 @@ class Instance final : private KitContext {
     std::atomic<StreamCore*> live_{nullptr};  // the running stream, for [any] entries
     std::atomic<AudioThread*> liveThread_{nullptr};
     std::mutex liveMutex_;
-    std::atomic<bool> configChanged_{false};  // settings changed while not running                     // control and watcher threads only, never audio
-    std::unique_ptr<ConfigWatch> watch_;        // declared last: stops first
+    std::atomic<bool> configChanged_{false};  // settings changed while not running // control and
+                                              // watcher threads only, never audio
+    std::unique_ptr<ConfigWatch> watch_;  // declared last: stops first
 };
 
 // ---- the C vtable -------------------------------------------------------------------------

@@ -18,8 +18,8 @@ namespace foldback::kit {
 using BackendFactory = std::unique_ptr<Backend> (*)();
 
 struct DriverDescription {
-    const char* defaultName;   // getDriverName before an instance name is set
-    const char* description;   // written by registerDriver
+    const char* defaultName;  // getDriverName before an instance name is set
+    const char* description;  // written by registerDriver
     BackendFactory factory;
 };
 

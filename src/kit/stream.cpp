@@ -15,7 +15,9 @@ namespace {
 
 constexpr std::size_t kAlign = 64;
 
-std::size_t roundUp(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+std::size_t roundUp(std::size_t n) {
+    return (n + kAlign - 1) / kAlign * kAlign;
+}
 
 void freeMemory(std::byte* p) {
     std::free(p);
@@ -80,16 +82,16 @@ StreamCore::StreamCore(const Capabilities& caps, const DeviceLayout& layout,
 
     // Message negotiation (spec §8, §19.7): ask kAsioSelectorSupported before anything.
     if (callbacks_.asioMessage) {
-        for (long sel : {kAsioEngineVersion, kAsioResetRequest, kAsioBufferSizeChange,
-                         kAsioResyncRequest, kAsioLatenciesChanged, kAsioSupportsTimeInfo,
-                         kAsioOverload}) {
-            supports_[sel] = callbacks_.asioMessage(kAsioSelectorSupported, sel, nullptr, nullptr) == 1;
+        for (long sel :
+             {kAsioEngineVersion, kAsioResetRequest, kAsioBufferSizeChange, kAsioResyncRequest,
+              kAsioLatenciesChanged, kAsioSupportsTimeInfo, kAsioOverload}) {
+            supports_[sel] =
+                callbacks_.asioMessage(kAsioSelectorSupported, sel, nullptr, nullptr) == 1;
         }
         if (supports_[kAsioEngineVersion])
             engineVersion_ = callbacks_.asioMessage(kAsioEngineVersion, 0, nullptr, nullptr);
         if (supports_[kAsioSupportsTimeInfo] && callbacks_.bufferSwitchTimeInfo)
-            timeInfoMode_ =
-                callbacks_.asioMessage(kAsioSupportsTimeInfo, 0, nullptr, nullptr) == 1;
+            timeInfoMode_ = callbacks_.asioMessage(kAsioSupportsTimeInfo, 0, nullptr, nullptr) == 1;
     }
     if (engineAdapter && layout_.asioNative && !layout_.interleaved) {
         // Sized for any engine period up to kMaxEnginePeriod; allocated here, never on the
@@ -157,7 +159,9 @@ void StreamCore::disarm() noexcept {
     armed_.store(false, std::memory_order_seq_cst);
     // A period already inside process() finishes; none starts after this.
     while (inProcess_.load(std::memory_order_seq_cst) != 0) {
-        struct timespec ts{0, 100'000};
+        struct timespec ts {
+            0, 100'000
+        };
         nanosleep(&ts, nullptr);
     }
     running_.store(false, std::memory_order_release);
@@ -178,7 +182,8 @@ void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
         for (std::size_t c = 0; c < inputs_.size(); ++c)
             if (inputs_[c].active && io.in[c]) std::memcpy(inputs_[c].half[index], io.in[c], bytes);
     } else if (layout_.interleaved) {
-        deinterleave_(io.in[0], inputs_.size(), inDst_[index].data(), static_cast<std::size_t>(frames));
+        deinterleave_(io.in[0], inputs_.size(), inDst_[index].data(),
+                      static_cast<std::size_t>(frames));
     } else {
         for (std::size_t c = 0; c < inputs_.size(); ++c)
             if (inputs_[c].active && io.in[c])
@@ -201,10 +206,12 @@ void StreamCore::takeOutput(int index) noexcept {
                 std::memset(out[c], 0, bytes);
         }
     } else if (layout_.interleaved) {
-        interleave_(outSrc_[index].data(), outputs_.size(), out[0], static_cast<std::size_t>(frames));
+        interleave_(outSrc_[index].data(), outputs_.size(), out[0],
+                    static_cast<std::size_t>(frames));
     } else {
         for (std::size_t c = 0; c < outputs_.size(); ++c)
-            if (out[c]) interleave_(&outSrc_[index][c], 1, out[c], static_cast<std::size_t>(frames));
+            if (out[c])
+                interleave_(&outSrc_[index][c], 1, out[c], static_cast<std::size_t>(frames));
     }
 }
 
@@ -264,8 +271,8 @@ void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
             ti.systemTime = timeNs;
             ti.sampleRate = rate_.load(std::memory_order_relaxed);
             ti.speed = 1.0;
-            ti.flags = kSystemTimeValid | kSamplePositionValid | kSampleRateValid | kSpeedValid |
-                       changed;
+            ti.flags =
+                kSystemTimeValid | kSamplePositionValid | kSampleRateValid | kSpeedValid | changed;
             callbacks_.bufferSwitchTimeInfo(&time_, i, ASIOTrue);
         } else {
             callbacks_.bufferSwitch(i, ASIOTrue);
@@ -298,7 +305,8 @@ void StreamCore::processEngine(const DeviceIo& io, long frames, std::int64_t tim
         overload();
         if (io.out)
             for (std::size_t c = 0; c < outputs_.size(); ++c)
-                if (io.out[c]) std::memset(io.out[c], 0, static_cast<std::size_t>(frames) * sampleBytes_);
+                if (io.out[c])
+                    std::memset(io.out[c], 0, static_cast<std::size_t>(frames) * sampleBytes_);
         return;
     }
     if (frames == bufferSize_ && outRing_.level == 0 && inRing_.level == 0) {
@@ -368,7 +376,8 @@ void StreamCore::Ring::push(const void* const* src, std::size_t frames) noexcept
         for (std::size_t c = 0; c < channels; ++c) {
             std::byte* dst = channel(c) + write * bytes;
             if (src && src[c])
-                std::memcpy(dst, static_cast<const std::byte*>(src[c]) + done * bytes, chunk * bytes);
+                std::memcpy(dst, static_cast<const std::byte*>(src[c]) + done * bytes,
+                            chunk * bytes);
             else
                 std::memset(dst, 0, chunk * bytes);
         }
@@ -384,8 +393,8 @@ void StreamCore::Ring::pop(void* const* dst, std::size_t frames) noexcept {
         const std::size_t chunk = std::min(frames - done, capacity - read);
         for (std::size_t c = 0; c < channels; ++c)
             if (dst && dst[c])
-                std::memcpy(static_cast<std::byte*>(dst[c]) + done * bytes, channel(c) + read * bytes,
-                            chunk * bytes);
+                std::memcpy(static_cast<std::byte*>(dst[c]) + done * bytes,
+                            channel(c) + read * bytes, chunk * bytes);
         done += chunk;
         read = (read + chunk) % capacity;
     }
@@ -428,7 +437,9 @@ void StreamCore::rateChangedNow(double rate) noexcept {
     if (callbacks_.sampleRateDidChange) callbacks_.sampleRateDidChange(rate);
 }
 
-void StreamCore::latenciesChanged() noexcept { send(kAsioLatenciesChanged); }
+void StreamCore::latenciesChanged() noexcept {
+    send(kAsioLatenciesChanged);
+}
 
 void StreamCore::bufferSizeChanged(long frames) noexcept {
     // kAsioBufferSizeChange where the host takes it (1 = it re-creates its buffers), else a

@@ -7,11 +7,11 @@
 // allocates, locks, logs or makes a system call; the RT-safety interposer checks it.
 #pragma once
 
+#include <pthread.h>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <pthread.h>
 #include <string>
 #include <vector>
 
@@ -56,8 +56,12 @@ class StreamCore {
     void processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
                        long framesDelta) noexcept;
     // Latency the FIFO adapter adds now (0 when the engine runs at the host's size).
-    long adapterInputLatency() const noexcept { return adapterExtraIn_.load(std::memory_order_relaxed); }
-    long adapterOutputLatency() const noexcept { return adapterExtraOut_.load(std::memory_order_relaxed); }
+    long adapterInputLatency() const noexcept {
+        return adapterExtraIn_.load(std::memory_order_relaxed);
+    }
+    long adapterOutputLatency() const noexcept {
+        return adapterExtraOut_.load(std::memory_order_relaxed);
+    }
     static constexpr long kMaxEnginePeriod = 8192;
     // [rt] `periods` whole periods were never delivered: the position jumps over them,
     // kAsioOverload and kAsioResyncRequest go to the host.
@@ -127,8 +131,8 @@ class StreamCore {
     // Conversion plan, chosen once here.
     convert::DeinterleaveFn deinterleave_ = nullptr;
     convert::InterleaveFn interleave_ = nullptr;
-    std::vector<void*> inDst_[2];          // per device input channel, null = inactive
-    std::vector<const void*> outSrc_[2];   // per device output channel, null = silence
+    std::vector<void*> inDst_[2];         // per device input channel, null = inactive
+    std::vector<const void*> outSrc_[2];  // per device output channel, null = silence
 
     // RT-thread state.
     int index_ = 0;
