@@ -17,9 +17,7 @@
 
 namespace foldback {
 
-const char* errorName(ASIOError code) noexcept {
-    return asioErrorName(code);
-}
+const char* errorName(ASIOError code) noexcept { return asioErrorName(code); }
 
 std::vector<long> BufferSizes::allowed(long limit) const {
     std::vector<long> out;

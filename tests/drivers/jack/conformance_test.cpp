@@ -21,8 +21,7 @@ namespace {
 FoldbackInstantiateFn entry() {
     static const FoldbackInstantiateFn fn = [] {
         void* lib = dlopen(driverPath(), RTLD_NOW | RTLD_LOCAL);
-        return lib ? reinterpret_cast<FoldbackInstantiateFn>(dlsym(lib, "instantiateDriver"))
-                   : nullptr;
+        return lib ? reinterpret_cast<FoldbackInstantiateFn>(dlsym(lib, "instantiateDriver")) : nullptr;
     }();
     return fn;
 }

@@ -34,13 +34,11 @@ void killServer(bool hard) {
                               "/foldback-rigs/jack/jackd-" + serverName() + ".pid";
     // jackd refuses to start while the registry names a PID that exists, and a killed
     // jackd that is not our child stays a zombie until PID 1 reaps it: wait for that.
-    run("p=$(cat '" + state +
-        "'); kill -KILL $p 2>/dev/null; for i in $(seq 1 200); do "
+    run("p=$(cat '" + state + "'); kill -KILL $p 2>/dev/null; for i in $(seq 1 200); do "
         "[ -e /proc/$p ] || break; sleep 0.025; done");
     stopServer();  // the PID is gone: jack-down only forgets it
     // What a SIGKILLed jackd leaves behind: only this server's socket and semaphores.
-    run("rm -f /dev/shm/jack_" + serverName() + "_$(id -u)_0 /dev/shm/jack_sem.$(id -u)_" +
-        serverName() + "_*");
+    run("rm -f /dev/shm/jack_" + serverName() + "_$(id -u)_0 /dev/shm/jack_sem.$(id -u)_" + serverName() + "_*");
 }
 
 struct Stream {
