@@ -20,6 +20,7 @@ using namespace foldback::tooltest;
 namespace {
 
 std::string gServer;
+std::string gWhyNot = "no jackd or no rig scripts";
 
 std::string rigs() {
     if (const char* env = std::getenv("FOLDBACK_RIGS_DIR"); env && *env) return env;
@@ -50,7 +51,8 @@ class Jack : public ::testing::Test {
         const std::string name = "foldback-tools-" + std::to_string(::getpid());
         std::string out;
         if (shell("bash '" + rigs() + "/jack-up.sh' '" + name + "' 2>&1", &out) != 0) {
-            std::fprintf(stderr, "jack-up.sh failed:\n%s\n", out.c_str());
+            // Not this code's failure: e.g. "Too many servers already active" (jackd allows 8).
+            gWhyNot = "jack-up.sh could not start a server:\n" + out;
             return;
         }
         gServer = name;
@@ -60,7 +62,7 @@ class Jack : public ::testing::Test {
     }
     static void TearDownTestSuite() { down(); }
     void SetUp() override {
-        if (gServer.empty()) GTEST_SKIP() << "no jackd or no rig scripts in " << rigs();
+        if (gServer.empty()) GTEST_SKIP() << gWhyNot << " (rigs: " << rigs() << ")";
     }
 };
 

@@ -9,8 +9,8 @@ namespace foldback::cli {
 
 namespace {
 
-void addCommonStreamOptions(CLI::App* cmd, TakeSpec& s) {
-    cmd->add_option("--seconds", s.seconds, "Stop after this much audio (default: see above)")
+void addCommonStreamOptions(CLI::App* cmd, TakeSpec& s, const std::string& until) {
+    cmd->add_option("--seconds", s.seconds, "Stop after this much audio (default: " + until + ")")
         ->check(CLI::Range(0.001, 1e7));
     cmd->add_option("-b,--buffer-size", s.bufferSize, "Frames per period (default: the driver's preferred size)");
     cmd->add_option("-r,--rate", s.rate, "Run the device at this rate (default: leave it)");
@@ -50,7 +50,7 @@ void addRecord(CLI::App& app) {
     cmd->add_option("--play", s.playPath, "Play this file while recording");
     cmd->add_option("--to", s.playChannels, "Outputs for --play, from 1 (default 1..file channels)");
     cmd->add_flag("--resample", s.resample, "Resample --play's file to the device rate (libsamplerate)");
-    addCommonStreamOptions(cmd, s);
+    addCommonStreamOptions(cmd, s, "Ctrl-C, or when --play's file has come back");
     // Test only (docs/cli.md): make the disk thread stall once, to exercise the ring.
     cmd->add_option("--test-stall-ms", s.stallMs, "")->group("");
     cmd->add_option("--test-stall-at", s.stallAt, "")->group("");
@@ -83,7 +83,7 @@ void addPlay(CLI::App& app) {
     cmd->add_option("--to", s.playChannels, "Outputs, from 1: 1-2, 3,4 (default 1..file channels)");
     cmd->add_flag("--resample", s.resample, "Resample the file to the device rate (libsamplerate)");
     cmd->add_option("--ring-seconds", s.playRingSeconds, "Read-ahead ring (default 2)")->check(CLI::Range(0.05, 600.0));
-    addCommonStreamOptions(cmd, s);
+    addCommonStreamOptions(cmd, s, "the end of the file");
     cmd->callback([] {
         if (args.size() == 2) {
             s.name = args[0];

@@ -88,7 +88,8 @@ void Recorder::gap(std::int64_t position, std::int64_t frames, GapCause cause) n
 void Recorder::push(std::span<const float* const> in, long frames, std::int64_t position) noexcept {
     if (frames <= 0) return;
     const auto n = static_cast<std::size_t>(frames);
-    flushPending();
+    // An open gap closes only when data follows it: a long overflow stays one gap.
+    if (pending_.frames > 0 && ring_.writable() >= n) flushPending();
     if (pending_.frames == 0 && ring_.writable() >= n) {
         const FrameRing::Region r = ring_.writeRegion(n);
         interleave(in, 0, r.first, r.firstFrames);

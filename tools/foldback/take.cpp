@@ -163,11 +163,17 @@ int runTake(const TakeSpec& spec) {
     std::size_t printed = 0;
     std::int64_t lastPos = -1, lastMove = nowNs();
     bool stalled = false;
+    // Each gap on stderr as it happens (the first 100; all of them go to the sidecar).
+    constexpr std::size_t kMaxLines = 100;
     auto printGaps = [&] {
         session.collect(gaps);
         for (; printed < gaps.size(); ++printed) {
+            if (printed > kMaxLines) continue;
             status.clear();
-            error(describeGap(gaps[printed], rate));
+            if (printed == kMaxLines)
+                error(fmt::format("more gaps follow{}", sidecar.empty() ? "" : fmt::format(": see {}", sidecar)));
+            else
+                error(describeGap(gaps[printed], rate));
         }
     };
     for (int tick = 0;; ++tick) {
@@ -280,15 +286,16 @@ int runTake(const TakeSpec& spec) {
             std::cout << fmt::format("{}: {} frames ({:.3f} s), {} channels, peak {}; {}\n", spec.recordPath, written,
                                      static_cast<double>(written) / rate, ins.size(),
                                      dbText(session.recordMeters.maxPeak()),
-                                     lostTotal ? fmt::format("{} frames LOST in {} gaps (silence in the file)",
-                                                             lostTotal, gaps.size())
+                                     lostTotal ? fmt::format("{} frames LOST in {} gap{} (silence in the file)",
+                                                             lostTotal, gaps.size(), gaps.size() == 1 ? "" : "s")
                                                : "no frame lost");
         if (session.player)
-            std::cout << fmt::format("{}: played {} {} frames{}\n", spec.playPath, session.player->played(),
+            std::cout << fmt::format("{}: played {}{}\n", spec.playPath,
                                      session.player->resampling()
-                                         ? fmt::format("(resampled from {} at {} Hz)", session.player->file().frames(),
-                                                       session.player->file().rate())
-                                         : fmt::format("of {}", session.player->fileFramesAtDeviceRate()),
+                                         ? fmt::format("{} frames (resampled from {} at {} Hz)", session.player->played(),
+                                                       session.player->file().frames(), session.player->file().rate())
+                                         : fmt::format("{} of {} frames", session.player->played(),
+                                                       session.player->fileFramesAtDeviceRate()),
                                      underrun ? fmt::format(", {} frames of silence where the file was late", underrun)
                                               : "");
         std::cout << fmt::format("  {} overload{} reported by the driver{}\n", ev.overloads, ev.overloads == 1 ? "" : "s",
