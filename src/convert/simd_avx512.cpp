@@ -22,6 +22,7 @@ static_assert(kWordBlocks<X512, ASIOSTInt16LSB, ASIOSTFloat32LSB>);
 static_assert(kWordBlocks<X512, ASIOSTInt16MSB, ASIOSTInt16MSB>);
 static_assert(!kWordBlocks<X512, ASIOSTInt24LSB, ASIOSTFloat32LSB>);
 static_assert(!kWordBlocks<X256, ASIOSTInt16LSB, ASIOSTFloat32LSB>);
+static_assert(HalfBlocks<X512> && !HalfBlocks<X256> && !HalfBlocks<X512d>);
 static_assert(IO<X512, ASIOSTInt24LSB, ASIOSTFloat32LSB>::kOverRead == 16);
 static_assert(IO<X512, ASIOSTInt24MSB, ASIOSTInt24MSB>::kOverRead == 16);
 static_assert(IO<X256, ASIOSTInt24LSB, ASIOSTFloat32LSB>::kOverRead == 0);

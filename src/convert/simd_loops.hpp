@@ -34,6 +34,18 @@ concept WordTranspose = requires {
     V::kWordTranspose;
 };
 
+// Widths that can hold two narrower rows per register (X512) use that for a remainder of
+// 8 channels (simd_x86.hpp, transposeHalves).
+template <class V>
+concept HalfBlocks = requires {
+    V::kHalfBlocks;
+};
+
+template <class A, class...>
+struct FirstOf {
+    using type = A;
+};
+
 template <class V, ASIOSampleType Dev, ASIOSampleType Asio>
 inline constexpr bool kWordBlocks = WordTranspose<V>&& kBytesOf<Dev> == 2 &&
                                     (Asio == Dev || Asio == ASIOSTFloat32LSB);
@@ -233,6 +245,32 @@ FOLDBACK_SIMD_INLINE void deinterleaveBlock(const std::uint8_t* s, std::size_t c
         if (dst[c + k] != nullptr) I::store(static_cast<std::uint8_t*>(dst[c + k]) + f * bo, r[k]);
 }
 
+// Frames f.. f+15 of channels c.. c+7: rows of the narrow width N, two to a V register.
+template <class V, class N, ASIOSampleType From, ASIOSampleType To, bool Wide>
+FOLDBACK_SIMD_INLINE void deinterleaveHalfBlock(const std::uint8_t* s, std::size_t channels,
+                                                void* const* dst, std::size_t f,
+                                                std::size_t c) noexcept {
+    using I = IO<N, From, To>;
+    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
+    typename V::F r[8];
+    const std::uint8_t* row = s + (f * channels + c) * bi;
+    const std::size_t stride = channels * bi;
+#pragma GCC unroll 8
+    for (std::size_t k = 0; k < 8; ++k) {
+        const auto* a = row + k * stride;
+        const auto* b = row + (k + 8) * stride;
+        r[k] = Wide ? V::join(I::loadWide(a), I::loadWide(b)) : V::join(I::load(a), I::load(b));
+    }
+    V::transposeHalves(r);
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < 8; ++j) {
+        auto* d = static_cast<std::uint8_t*>(dst[c + j]);
+        if (d == nullptr) continue;
+        I::store(d + f * bo, V::low(r[j]));
+        I::store(d + (f + 8) * bo, V::high(r[j]));
+    }
+}
+
 template <ASIOSampleType From, ASIOSampleType To>
 inline void deinterleaveScalar(const std::uint8_t* s, std::size_t channels, void* const* dst,
                                std::size_t f0, std::size_t f1, std::size_t c0) noexcept {
@@ -261,6 +299,17 @@ inline std::size_t deinterleaveChannels(const std::uint8_t* s, std::size_t chann
             } else {
                 deinterleaveBlock<V, From, To, false>(s, channels, dst, f + g, c);
             }
+        }
+    }
+    if constexpr (HalfBlocks<V> && sizeof...(Rest) > 0) {
+        using N = typename FirstOf<Rest...>::type;
+        if (nf == L && c + N::kLanes <= channels && 2 * N::kLanes == L) {
+            if (wide) {
+                deinterleaveHalfBlock<V, N, From, To, true>(s, channels, dst, f, c);
+            } else {
+                deinterleaveHalfBlock<V, N, From, To, false>(s, channels, dst, f, c);
+            }
+            c += N::kLanes;
         }
     }
     if constexpr (sizeof...(Rest) > 0)
@@ -383,6 +432,29 @@ FOLDBACK_SIMD_INLINE void interleaveBlock(const void* const* src, std::size_t ch
     for (std::size_t k = 0; k < L; ++k) I::store(row + k * channels * bo, r[k]);
 }
 
+// Channels c.. c+7 -> frames f.. f+15: rows of the narrow width N, two to a V register.
+template <class V, class N, ASIOSampleType From, ASIOSampleType To>
+FOLDBACK_SIMD_INLINE void interleaveHalfBlock(const void* const* src, std::size_t channels,
+                                              std::uint8_t* d, std::size_t f,
+                                              std::size_t c) noexcept {
+    using I = IO<N, From, To>;
+    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
+    typename V::F r[8];
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < 8; ++j) {
+        const auto* p = static_cast<const std::uint8_t*>(src[c + j]);
+        r[j] = p != nullptr ? V::join(I::load(p + f * bi), I::load(p + (f + 8) * bi)) : V::zero();
+    }
+    V::transposeHalves(r);
+    std::uint8_t* row = d + (f * channels + c) * bo;
+    const std::size_t stride = channels * bo;
+#pragma GCC unroll 8
+    for (std::size_t k = 0; k < 8; ++k) {
+        I::store(row + k * stride, V::low(r[k]));
+        I::store(row + (k + 8) * stride, V::high(r[k]));
+    }
+}
+
 template <ASIOSampleType From, ASIOSampleType To>
 inline void interleaveScalar(const void* const* src, std::size_t channels, std::uint8_t* d,
                              std::size_t f0, std::size_t f1, std::size_t c0) noexcept {
@@ -411,6 +483,13 @@ inline std::size_t interleaveChannels(const void* const* src, std::size_t channe
             } else {
                 interleaveBlock<V, From, To>(src, channels, d, f + g, c);
             }
+    if constexpr (HalfBlocks<V> && sizeof...(Rest) > 0) {
+        using N = typename FirstOf<Rest...>::type;
+        if (nf == L && c + N::kLanes <= channels && 2 * N::kLanes == L) {
+            interleaveHalfBlock<V, N, From, To>(src, channels, d, f, c);
+            c += N::kLanes;
+        }
+    }
     if constexpr (sizeof...(Rest) > 0)
         c = interleaveChannels<From, To, Rest...>(src, channels, d, f, nf, c);
     return c;

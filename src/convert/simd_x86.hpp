@@ -565,6 +565,21 @@ constexpr Idx16 makeIdx16() noexcept {
 }
 inline constexpr Idx16 kIdx16 = makeIdx16();
 
+// 128-bit chunks {0, 4, 2, 6} and {1, 5, 3, 7} of two registers (a: 0-3, b: 4-7), in floats.
+struct HalfIdx {
+    alignas(64) std::int32_t lo[16], hi[16];
+};
+constexpr HalfIdx makeHalfIdx() noexcept {
+    HalfIdx x{};
+    const int lo[4] = {0, 4, 2, 6}, hi[4] = {1, 5, 3, 7};
+    for (int i = 0; i < 16; ++i) {
+        x.lo[i] = 4 * lo[i / 4] + i % 4;
+        x.hi[i] = 4 * hi[i / 4] + i % 4;
+    }
+    return x;
+}
+inline constexpr HalfIdx kHalfIdx = makeHalfIdx();
+
 // Controls for 16 x 16 blocks of 16-bit samples (X512::transposeWords): where channel m
 // (h = 0) or m + 8 (h = 1) sits after the transpose, and how two channels are joined into
 // that layout again.
@@ -637,6 +652,38 @@ struct X512 {
     }
     template <ASIOSampleType T>
     struct Codec;
+
+    // ---- 8 channels x 16 frames: two 8 x 8 transposes side by side ----
+    // Eight channels would otherwise take the 8-lane path (24 shuffles per 64 samples);
+    // with two rows per register the same 24 shuffles move 128. Register k holds
+    // [frame k | frame k+8] (8 samples each) before, register j [ch j f0-7 | ch j f8-15]
+    // after, and the same steps map back.
+    static constexpr bool kHalfBlocks = true;
+    FOLDBACK_SIMD_INLINE static F join(__m256 lo, __m256 hi) noexcept {
+        return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+    }
+    FOLDBACK_SIMD_INLINE static __m256 low(F x) noexcept {
+        return _mm512_castps512_ps256(x);
+    }
+    FOLDBACK_SIMD_INLINE static __m256 high(F x) noexcept {
+        return _mm512_extractf32x8_ps(x, 1);
+    }
+    FOLDBACK_SIMD_INLINE static void transposeHalves(F* r) noexcept {
+        const F t0 = _mm512_unpacklo_ps(r[0], r[1]), t1 = _mm512_unpackhi_ps(r[0], r[1]);
+        const F t2 = _mm512_unpacklo_ps(r[2], r[3]), t3 = _mm512_unpackhi_ps(r[2], r[3]);
+        const F t4 = _mm512_unpacklo_ps(r[4], r[5]), t5 = _mm512_unpackhi_ps(r[4], r[5]);
+        const F t6 = _mm512_unpacklo_ps(r[6], r[7]), t7 = _mm512_unpackhi_ps(r[6], r[7]);
+        const F u[8] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xEE),
+                        _mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xEE),
+                        _mm512_shuffle_ps(t4, t6, 0x44), _mm512_shuffle_ps(t4, t6, 0xEE),
+                        _mm512_shuffle_ps(t5, t7, 0x44), _mm512_shuffle_ps(t5, t7, 0xEE)};
+        const __m512i lo = _mm512_load_si512(kHalfIdx.lo), hi = _mm512_load_si512(kHalfIdx.hi);
+#pragma GCC unroll 4
+        for (int m = 0; m < 4; ++m) {
+            r[m] = _mm512_permutex2var_ps(u[m], lo, u[m + 4]);
+            r[m + 4] = _mm512_permutex2var_ps(u[m], hi, u[m + 4]);
+        }
+    }
 
     // ---- 16-bit samples: transpose the words themselves ----
     // Widening 16 rows to floats first and transposing 32-bit lanes costs 80 shuffles per
