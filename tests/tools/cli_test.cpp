@@ -30,8 +30,9 @@ namespace {
 // the tools, and a skip would be a (correctly reported) device drop-out.
 std::string loopback(const std::string& name, int channels = 8, const std::string& extra = "") {
     return addInstance(name, FOLDBACK_LOOPBACK_SO,
-                       "[loopback]\ninputs = " + std::to_string(channels) + "\noutputs = " + std::to_string(channels) +
-                           "\n" + extra + "\n[kit]\nmax_late_periods = 1024\n");
+                       "[loopback]\ninputs = " + std::to_string(channels) +
+                           "\noutputs = " + std::to_string(channels) + "\n" + extra +
+                           "\n[kit]\nmax_late_periods = 1024\n");
 }
 
 std::string slurp(const std::string& path) {
@@ -64,8 +65,9 @@ long long compareDelayed(const Audio& rec, const Audio& src, std::int64_t delay,
             const float want = inGap || s < 0 || s >= src.frames ? 0.0f : src.at(s, c);
             if (bits(rec.at(t, c)) != bits(want)) {
                 if (bad == 0)
-                    ADD_FAILURE() << "first mismatch at frame " << t << " channel " << c << ": got " << rec.at(t, c)
-                                  << " want " << want << (inGap ? " (in a reported gap)" : "");
+                    ADD_FAILURE() << "first mismatch at frame " << t << " channel " << c << ": got "
+                                  << rec.at(t, c) << " want " << want
+                                  << (inGap ? " (in a reported gap)" : "");
                 ++bad;
             }
         }
@@ -97,7 +99,8 @@ INSTANTIATE_TEST_SUITE_P(Sizes, LatencyAt, ::testing::Values(16L, 32L, 256L),
 
 TEST(Latency, ConverterDelaysAreMeasuredToo) {
     const auto name = loopback("latdelay", 8, "input_delay = 7\noutput_delay = 13\n");
-    const CliResult r = cli({"latency", name, "-b", "64", "-n", "3", "--in", "3", "--out", "3", "--json"});
+    const CliResult r =
+        cli({"latency", name, "-b", "64", "-n", "3", "--in", "3", "--out", "3", "--json"});
     ASSERT_EQ(r.status, 0) << describe(r);
     const Json j = json(r);
     EXPECT_EQ(j["reported"]["input"].integer(), 64 + 7);
@@ -119,7 +122,9 @@ TEST(Latency, TextReportSaysMeasuredReportedAndDifference) {
     const CliResult r = cli({"latency", name, "-b", "32", "-n", "2"});
     ASSERT_EQ(r.status, 0) << describe(r);
     EXPECT_NE(r.out.find("measured   64.000 frames = 1.333 ms"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("reported   64 frames = 1.333 ms (input 32 + output 32)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("reported   64 frames = 1.333 ms (input 32 + output 32)"),
+              std::string::npos)
+        << r.out;
     EXPECT_NE(r.out.find("difference +0.000 frames"), std::string::npos) << r.out;
 }
 
@@ -155,7 +160,8 @@ TEST(Latency, CalibrateStoresTheOffsetAndInfoShowsIt) {
     EXPECT_EQ(json(r)["calibration"]["output_offset"].integer(), 0);
 
     // A split on one side only, then info prints it.
-    addInstance("latcal2", FOLDBACK_LOOPBACK_SO, "[latency]\ninput_offset = -3\n[kit]\nmax_late_periods = 1024\n");
+    addInstance("latcal2", FOLDBACK_LOOPBACK_SO,
+                "[latency]\ninput_offset = -3\n[kit]\nmax_late_periods = 1024\n");
     r = cli({"latency", "latcal2", "-b", "32", "-n", "2", "--calibrate", "--split", "output"});
     ASSERT_EQ(r.status, 0) << describe(r);
     EXPECT_NE(r.out.find("calibrated: [latency] input_offset = 0, output_offset = 0 (were -3 / 0)"),
@@ -198,8 +204,9 @@ TEST(Record, DiskStallWithinTheRingLosesNothing) {
     const std::string src = file("counter2.wav"), take = file("stall-ok.wav");
     writeCounterFile(src, 2, 5 * 48000, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     // The disk stops for 0.8 s at 1 s; the ring holds 2 s.
-    const CliResult r = cli({"record", name, "-c", "1-2", "-o", take, "--play", src, "-b", "64", "--ring-seconds", "2",
-                       "--test-stall-ms", "800", "--test-stall-at", "1", "--json"});
+    const CliResult r =
+        cli({"record", name, "-c", "1-2", "-o", take, "--play", src, "-b", "64", "--ring-seconds",
+             "2", "--test-stall-ms", "800", "--test-stall-at", "1", "--json"});
     ASSERT_EQ(r.status, 0) << describe(r);
     const Json j = json(r);
     EXPECT_EQ(j["lost_frames"].integer(), 0);
@@ -214,8 +221,9 @@ TEST(Record, OverflowIsReportedExactlyAndTheFileKeepsItsTimeline) {
     const std::string src = file("counter2b.wav"), take = file("stall-lost.wav");
     writeCounterFile(src, 2, 4 * 48000, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     // The disk stops for 1.5 s; the ring holds 0.25 s: about 1.25 s must be lost.
-    const CliResult r = cli({"record", name, "-c", "1-2", "-o", take, "--play", src, "-b", "64", "--ring-seconds", "0.25",
-                       "--test-stall-ms", "1500", "--test-stall-at", "1", "--json"});
+    const CliResult r =
+        cli({"record", name, "-c", "1-2", "-o", take, "--play", src, "-b", "64", "--ring-seconds",
+             "0.25", "--test-stall-ms", "1500", "--test-stall-at", "1", "--json"});
     ASSERT_EQ(r.status, 5) << describe(r);
     const Json j = json(r);
     const std::int64_t rt = j["latency"]["input"].integer() + j["latency"]["output"].integer();
@@ -230,8 +238,9 @@ TEST(Record, OverflowIsReportedExactlyAndTheFileKeepsItsTimeline) {
         gaps.emplace_back(g["position"].integer(), g["frames"].integer());
         sum += g["frames"].integer();
         // stderr names each gap with its exact range.
-        const std::string line = "ring overflow: " + std::to_string(g["frames"].integer()) + " frames lost at " +
-                                 std::to_string(g["position"].integer()) + "..";
+        const std::string line = "ring overflow: " + std::to_string(g["frames"].integer()) +
+                                 " frames lost at " + std::to_string(g["position"].integer()) +
+                                 "..";
         EXPECT_NE(r.err.find(line), std::string::npos) << line << "\n" << r.err;
     }
     EXPECT_EQ(sum, lost);
@@ -253,7 +262,8 @@ TEST(Record, OverflowIsReportedExactlyAndTheFileKeepsItsTimeline) {
 TEST(Record, CtrlCFinalizesTheFile) {
     const auto name = loopback("recint", 2);
     const std::string take = file("interrupted.wav");
-    const CliResult r = cli({"record", name, "-c", "1-2", "-o", take, "-b", "128"}, 30, 1.5, SIGINT);
+    const CliResult r =
+        cli({"record", name, "-c", "1-2", "-o", take, "-b", "128"}, 30, 1.5, SIGINT);
     ASSERT_EQ(r.status, 0) << describe(r);
     const Audio rec = readAudio(take);
     EXPECT_EQ(rec.channels, 2);
@@ -271,7 +281,8 @@ TEST(Record, FromTheFileDriverInRealTime) {
     writeCounterFile(src, 4, 48000, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     addInstance("recfile", FOLDBACK_FILE_SO, "[file]\ninput = \"" + src + "\"\noutputs = 0\n");
     const std::string take = file("fromfile.wav");
-    const CliResult r = cli({"record", "recfile", "-c", "1-4", "-o", take, "-b", "64", "--seconds", "1.5", "--json"});
+    const CliResult r = cli(
+        {"record", "recfile", "-c", "1-4", "-o", take, "-b", "64", "--seconds", "1.5", "--json"});
     ASSERT_EQ(r.status, 0) << describe(r);
     const Json j = json(r);
     EXPECT_EQ(j["latency"]["input"].integer(), 64);
@@ -314,7 +325,8 @@ TEST(Play, PlayLoopRecordReproducesTheFileBitExact) {
     for (float& v : noise.data) v = u(rng);
     const std::string src = file("noise.wav"), take = file("noise-back.wav");
     writeAudio(src, noise);
-    const CliResult r = cli({"record", name, "-c", "1-2", "-o", take, "--play", src, "--to", "1-2", "-b", "48", "--json"});
+    const CliResult r = cli({"record", name, "-c", "1-2", "-o", take, "--play", src, "--to", "1-2",
+                             "-b", "48", "--json"});
     ASSERT_EQ(r.status, 0) << describe(r);
     const Json j = json(r);
     const std::int64_t rt = j["latency"]["input"].integer() + j["latency"]["output"].integer();
@@ -349,11 +361,15 @@ TEST(Play, RateMismatchIsAnErrorUnlessResample) {
     writeAudio(src, tone);
     CliResult r = cli({"play", name, src, "--to", "1"});
     EXPECT_EQ(r.status, 2) << describe(r);
-    EXPECT_NE(r.err.find("44100 Hz but playrate runs at 48000 Hz; add --resample"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("--rate 44100"), std::string::npos) << r.err;  // the loopback can run at 44.1k
+    EXPECT_NE(r.err.find("44100 Hz but playrate runs at 48000 Hz; add --resample"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("--rate 44100"), std::string::npos)
+        << r.err;  // the loopback can run at 44.1k
     // Resampled through the loop: one second of 1 kHz comes back as one second at 48 kHz.
     const std::string take = file("tone48.wav");
-    r = cli({"record", name, "-c", "1", "-o", take, "--play", src, "--to", "1", "--resample", "-b", "128", "--json"});
+    r = cli({"record", name, "-c", "1", "-o", take, "--play", src, "--to", "1", "--resample", "-b",
+             "128", "--json"});
     ASSERT_EQ(r.status, 0) << describe(r);
     const Json j = json(r);
     EXPECT_TRUE(j["play"]["resampled"].boolean);
@@ -396,8 +412,10 @@ TEST(Monitor, ImpulseComesOutAfterExactlyThePrintedLatency) {
     writeAudio(src, in);
     addInstance("monfile", FOLDBACK_FILE_SO,
                 "[file]\ninput = \"" + src + "\"\noutput = \"" + out +
-                    "\"\noutputs = 2\npacing = \"fast\"\nlength = 9600\ninput_delay = 3\noutput_delay = 5\n");
-    CliResult r = cli({"monitor", "monfile", "--in", "1", "--out", "1-2", "-b", "64", "--seconds", "0.2", "--json"});
+                    "\"\noutputs = 2\npacing = \"fast\"\nlength = 9600\ninput_delay = "
+                    "3\noutput_delay = 5\n");
+    CliResult r = cli({"monitor", "monfile", "--in", "1", "--out", "1-2", "-b", "64", "--seconds",
+                       "0.2", "--json"});
     ASSERT_EQ(r.status, 0) << describe(r);
     const Json j = json(r);
     const std::int64_t total = j["latency"]["total"].integer();
@@ -407,11 +425,13 @@ TEST(Monitor, ImpulseComesOutAfterExactlyThePrintedLatency) {
     ASSERT_EQ(o.frames, 9600);
     for (std::int64_t t = 0; t < o.frames; ++t)
         for (int c = 0; c < 2; ++c)
-            EXPECT_EQ(o.at(t, c), t == 1000 + total ? 0.75f : 0.0f) << "frame " << t << " channel " << c;
+            EXPECT_EQ(o.at(t, c), t == 1000 + total ? 0.75f : 0.0f)
+                << "frame " << t << " channel " << c;
     // The text form prints the same number.
     r = cli({"monitor", "monfile", "--in", "1", "--out", "1", "-b", "64", "--seconds", "0.1"});
     ASSERT_EQ(r.status, 0) << describe(r);
-    EXPECT_NE(r.out.find("end-to-end latency 136 frames = 2.833 ms (input 67 + output 69)"), std::string::npos)
+    EXPECT_NE(r.out.find("end-to-end latency 136 frames = 2.833 ms (input 67 + output 69)"),
+              std::string::npos)
         << r.out;
 }
 
@@ -424,9 +444,10 @@ TEST(Monitor, GainAndMismatchedLists) {
     const std::string src = file("impulse2.wav"), out = file("gain.wav");
     writeAudio(src, in);
     addInstance("mongain", FOLDBACK_FILE_SO,
-                "[file]\ninput = \"" + src + "\"\noutput = \"" + out + "\"\noutputs = 1\npacing = \"fast\"\n");
-    CliResult r = cli({"monitor", "mongain", "--in", "1", "--out", "1", "-b", "32", "--gain", "-6.020599913", "--seconds",
-                 "0.05", "--json"});
+                "[file]\ninput = \"" + src + "\"\noutput = \"" + out +
+                    "\"\noutputs = 1\npacing = \"fast\"\n");
+    CliResult r = cli({"monitor", "mongain", "--in", "1", "--out", "1", "-b", "32", "--gain",
+                       "-6.020599913", "--seconds", "0.05", "--json"});
     ASSERT_EQ(r.status, 0) << describe(r);
     const Audio o = readAudio(out);
     EXPECT_NEAR(o.at(100 + 64, 0), 0.25f, 1e-6);
@@ -460,7 +481,8 @@ TEST(Help, EveryCommandHasExamplesAndExitCodes) {
         EXPECT_EQ(r.out.find("test-stall"), std::string::npos) << "test-only options stay hidden";
     }
     const CliResult r = cli({"--help"});
-    for (const char* cmd : {"list", "info", "register", "certify", "latency", "record", "play", "monitor"})
+    for (const char* cmd :
+         {"list", "info", "register", "certify", "latency", "record", "play", "monitor"})
         EXPECT_NE(r.out.find(cmd), std::string::npos) << cmd;
     EXPECT_EQ(cli({"latency", "--bogus"}).status, 2);
 }

@@ -47,7 +47,9 @@ void down() {
 class Jack : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        if (shell("command -v jackd >/dev/null 2>&1") != 0 || !std::filesystem::exists(rigs() + "/jack-up.sh")) return;
+        if (shell("command -v jackd >/dev/null 2>&1") != 0 ||
+            !std::filesystem::exists(rigs() + "/jack-up.sh"))
+            return;
         const std::string name = "foldback-tools-" + std::to_string(::getpid());
         std::string out;
         if (shell("bash '" + rigs() + "/jack-up.sh' '" + name + "' 2>&1", &out) != 0) {
@@ -85,7 +87,8 @@ TEST_F(Jack, LatencyFindsTheMisreportAndCalibrationFixesIt) {
 
     r = cli({"info", "jackloop"});
     ASSERT_EQ(r.status, 0) << describe(r);
-    EXPECT_NE(r.out.find("latency     input 0 + output 64 frames at 64 frames (includes calibrated offsets -64 / -64)"),
+    EXPECT_NE(r.out.find("latency     input 0 + output 64 frames at 64 frames (includes calibrated "
+                         "offsets -64 / -64)"),
               std::string::npos)
         << r.out;
 

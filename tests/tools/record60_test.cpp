@@ -20,8 +20,9 @@ namespace {
 // the tools, and a skip would be a (correctly reported) device drop-out.
 std::string loopback(const std::string& name, int channels = 8, const std::string& extra = "") {
     return addInstance(name, FOLDBACK_LOOPBACK_SO,
-                       "[loopback]\ninputs = " + std::to_string(channels) + "\noutputs = " + std::to_string(channels) +
-                           "\n" + extra + "\n[kit]\nmax_late_periods = 1024\n");
+                       "[loopback]\ninputs = " + std::to_string(channels) +
+                           "\noutputs = " + std::to_string(channels) + "\n" + extra +
+                           "\n[kit]\nmax_late_periods = 1024\n");
 }
 
 std::string slurp(const std::string& path) {
@@ -54,8 +55,9 @@ long long compareDelayed(const Audio& rec, const Audio& src, std::int64_t delay,
             const float want = inGap || s < 0 || s >= src.frames ? 0.0f : src.at(s, c);
             if (bits(rec.at(t, c)) != bits(want)) {
                 if (bad == 0)
-                    ADD_FAILURE() << "first mismatch at frame " << t << " channel " << c << ": got " << rec.at(t, c)
-                                  << " want " << want << (inGap ? " (in a reported gap)" : "");
+                    ADD_FAILURE() << "first mismatch at frame " << t << " channel " << c << ": got "
+                                  << rec.at(t, c) << " want " << want
+                                  << (inGap ? " (in a reported gap)" : "");
                 ++bad;
             }
         }
@@ -72,8 +74,9 @@ TEST(Record, SixtySecondsSixteenChannelsAt32FramesBitExact) {
     const std::int64_t frames = 60 * 48000;
     const std::string src = file("counter16.wav"), take = file("take16.w64");
     writeCounterFile(src, 16, frames, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
-    const CliResult r = cli({"record", name, "-c", "1-16", "-o", take, "--play", src, "--to", "1-16", "-b", "32", "--json"},
-                      200);
+    const CliResult r = cli({"record", name, "-c", "1-16", "-o", take, "--play", src, "--to",
+                             "1-16", "-b", "32", "--json"},
+                            200);
     ASSERT_EQ(r.status, 0) << describe(r);
     const Json j = json(r);
     const std::int64_t rt = j["latency"]["input"].integer() + j["latency"]["output"].integer();
@@ -93,4 +96,3 @@ TEST(Record, SixtySecondsSixteenChannelsAt32FramesBitExact) {
     fs::remove(src);
     fs::remove(take);
 }
-

@@ -22,12 +22,14 @@ void requireInterposer() {
 
 void expectClean(const CliResult& r, int status = 0) {
     EXPECT_EQ(r.status, status) << describe(r);
-    EXPECT_NE(r.err.find("foldback-rtcheck: 0 violations on the audio thread"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("foldback-rtcheck: 0 violations on the audio thread"), std::string::npos)
+        << r.err;
 }
 
 std::string instance() {
-    static const std::string name = addInstance("rt", FOLDBACK_LOOPBACK_SO,
-                                                "[loopback]\ninputs = 4\noutputs = 4\n[kit]\nmax_late_periods = 1024\n");
+    static const std::string name =
+        addInstance("rt", FOLDBACK_LOOPBACK_SO,
+                    "[loopback]\ninputs = 4\noutputs = 4\n[kit]\nmax_late_periods = 1024\n");
     return name;
 }
 
@@ -41,9 +43,16 @@ TEST(RtCheck, RecordWhilePlayingWithGapsAndResampling) {
     a.data.assign(2 * 44100, 0.25f);
     writeAudio(file("rt.wav"), a);
     // A tiny ring and a stalled disk: the overflow path runs too.
-    const CliResult r = cli({"record", instance(), "-c", "1-4", "-o", file("rt-take.wav"), "--play", file("rt.wav"), "--to",
-                       "1-2", "--resample", "-b", "32", "--ring-seconds", "0.05", "--test-stall-ms", "300",
-                       "--test-stall-at", "0.2", "-q"});
+    const CliResult r = cli({"record",     instance(),
+                             "-c",         "1-4",
+                             "-o",         file("rt-take.wav"),
+                             "--play",     file("rt.wav"),
+                             "--to",       "1-2",
+                             "--resample", "-b",
+                             "32",         "--ring-seconds",
+                             "0.05",       "--test-stall-ms",
+                             "300",        "--test-stall-at",
+                             "0.2",        "-q"});
     expectClean(r, 5);  // frames were lost, on purpose
 }
 
@@ -59,7 +68,8 @@ TEST(RtCheck, Play) {
 
 TEST(RtCheck, Monitor) {
     requireInterposer();
-    expectClean(cli({"monitor", instance(), "--in", "1-2", "--out", "3-4", "-b", "32", "--seconds", "1", "-q"}));
+    expectClean(cli({"monitor", instance(), "--in", "1-2", "--out", "3-4", "-b", "32", "--seconds",
+                     "1", "-q"}));
 }
 
 TEST(RtCheck, Latency) {

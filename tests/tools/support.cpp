@@ -64,9 +64,12 @@ const std::string& sandbox() {
     return gSandbox;
 }
 
-std::string file(const std::string& name) { return (fs::path(sandbox()) / "files" / name).string(); }
+std::string file(const std::string& name) {
+    return (fs::path(sandbox()) / "files" / name).string();
+}
 
-std::string addInstance(const std::string& name, const std::string& driverSo, const std::string& configToml) {
+std::string addInstance(const std::string& name, const std::string& driverSo,
+                        const std::string& configToml) {
     const fs::path dir = fs::path(sandbox()) / "drivers" / name;
     fs::create_directories(dir);
     std::ofstream(dir / "driver") << driverSo << "\n";
@@ -75,11 +78,13 @@ std::string addInstance(const std::string& name, const std::string& driverSo, co
     return name;
 }
 
-CliResult cli(const std::vector<std::string>& args, double timeoutSeconds, double signalAfter, int sig) {
+CliResult cli(const std::vector<std::string>& args, double timeoutSeconds, double signalAfter,
+              int sig) {
     sandbox();
     CliResult r;
     int outPipe[2], errPipe[2];
-    if (pipe2(outPipe, O_CLOEXEC) != 0 || pipe2(errPipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    if (pipe2(outPipe, O_CLOEXEC) != 0 || pipe2(errPipe, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, outPipe[1], 1);
@@ -134,8 +139,8 @@ CliResult cli(const std::vector<std::string>& args, double timeoutSeconds, doubl
 }
 
 std::string describe(const CliResult& r) {
-    return "exit " + std::to_string(r.status) + " after " + std::to_string(r.seconds) + " s\n--- stdout\n" + r.out +
-           "--- stderr\n" + r.err;
+    return "exit " + std::to_string(r.status) + " after " + std::to_string(r.seconds) +
+           " s\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
 }
 
 // ---- audio -------------------------------------------------------------------------------
@@ -147,8 +152,10 @@ void writeAudio(const std::string& path, const Audio& a, int format) {
     info.format = format;
     SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
     if (!f) throw std::runtime_error(path + ": " + sf_strerror(nullptr));
-    const sf_count_t frames = static_cast<sf_count_t>(a.data.size() / static_cast<std::size_t>(a.channels));
-    if (sf_writef_float(f, a.data.data(), frames) != frames) throw std::runtime_error(path + ": short write");
+    const sf_count_t frames =
+        static_cast<sf_count_t>(a.data.size() / static_cast<std::size_t>(a.channels));
+    if (sf_writef_float(f, a.data.data(), frames) != frames)
+        throw std::runtime_error(path + ": short write");
     sf_close(f);
 }
 
@@ -176,10 +183,12 @@ std::uint32_t bits(float f) {
 
 float counter(std::int64_t frame, int channel, int channels) {
     const std::int64_t n = (frame * channels + channel) % (std::int64_t{1} << 24);
-    return static_cast<float>(static_cast<double>(n - (std::int64_t{1} << 23)) / static_cast<double>(1 << 24));
+    return static_cast<float>(static_cast<double>(n - (std::int64_t{1} << 23)) /
+                              static_cast<double>(1 << 24));
 }
 
-void writeCounterFile(const std::string& path, int channels, std::int64_t frames, int rate, int format) {
+void writeCounterFile(const std::string& path, int channels, std::int64_t frames, int rate,
+                      int format) {
     SF_INFO info{};
     info.channels = channels;
     info.samplerate = rate;
@@ -192,7 +201,8 @@ void writeCounterFile(const std::string& path, int channels, std::int64_t frames
         for (std::int64_t i = 0; i < n; ++i)
             for (int c = 0; c < channels; ++c)
                 chunk[static_cast<std::size_t>(i * channels + c)] = counter(at + i, c, channels);
-        if (sf_writef_float(f, chunk.data(), n) != n) throw std::runtime_error(path + ": short write");
+        if (sf_writef_float(f, chunk.data(), n) != n)
+            throw std::runtime_error(path + ": short write");
         at += n;
     }
     sf_close(f);
@@ -302,12 +312,15 @@ class Parser {
             if (s_[i_] == '\\') {
                 ++i_;
                 const char e = s_[i_];
-                if (e == 'n') out += '\n';
-                else if (e == 't') out += '\t';
+                if (e == 'n')
+                    out += '\n';
+                else if (e == 't')
+                    out += '\t';
                 else if (e == 'u') {
                     out += '?';
                     i_ += 4;
-                } else out += e;
+                } else
+                    out += e;
                 ++i_;
             } else {
                 out += s_[i_++];
@@ -324,7 +337,9 @@ class Parser {
 
 }  // namespace
 
-Json Json::parse(const std::string& text) { return Parser(text).document(); }
+Json Json::parse(const std::string& text) {
+    return Parser(text).document();
+}
 
 const Json& Json::operator[](const std::string& key) const {
     auto it = object.find(key);
@@ -339,7 +354,9 @@ double Json::num() const {
     if (type != Type::Number) throw std::runtime_error("JSON: not a number");
     return number;
 }
-long long Json::integer() const { return static_cast<long long>(std::llround(num())); }
+long long Json::integer() const {
+    return static_cast<long long>(std::llround(num()));
+}
 const std::string& Json::str() const {
     if (type != Type::String) throw std::runtime_error("JSON: not a string");
     return string;

@@ -20,7 +20,8 @@ const std::string& sandbox();
 // <sandbox>/files/<name>
 std::string file(const std::string& name);
 // Writes <sandbox>/drivers/<name>/{driver,description,config.toml}; returns name.
-std::string addInstance(const std::string& name, const std::string& driverSo, const std::string& configToml);
+std::string addInstance(const std::string& name, const std::string& driverSo,
+                        const std::string& configToml);
 
 // ---- the CLI ---------------------------------------------------------------------------
 struct CliResult {
@@ -29,7 +30,8 @@ struct CliResult {
     double seconds = 0;
 };
 // Runs FOLDBACK_CLI with args. signalAfter > 0: sends `sig` after that many seconds.
-CliResult cli(const std::vector<std::string>& args, double timeoutSeconds = 120, double signalAfter = 0, int sig = 2);
+CliResult cli(const std::vector<std::string>& args, double timeoutSeconds = 120,
+              double signalAfter = 0, int sig = 2);
 std::string describe(const CliResult& r);  // for failure messages
 
 // ---- audio files -----------------------------------------------------------------------
@@ -40,10 +42,12 @@ struct Audio {
     std::int64_t frames = 0;
     std::vector<float> data;  // interleaved
     float at(std::int64_t frame, int channel) const {
-        return data[static_cast<std::size_t>(frame) * static_cast<std::size_t>(channels) + static_cast<std::size_t>(channel)];
+        return data[static_cast<std::size_t>(frame) * static_cast<std::size_t>(channels) +
+                    static_cast<std::size_t>(channel)];
     }
 };
-void writeAudio(const std::string& path, const Audio& a, int format = SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+void writeAudio(const std::string& path, const Audio& a,
+                int format = SF_FORMAT_WAV | SF_FORMAT_FLOAT);
 Audio readAudio(const std::string& path);
 // Bit patterns, so -0.0f != 0.0f and NaNs compare.
 std::uint32_t bits(float f);
@@ -52,7 +56,8 @@ std::uint32_t bits(float f);
 // (frame, channel) for 2^24 / channels frames.
 float counter(std::int64_t frame, int channel, int channels);
 // Writes a `channels` x `frames` counter file in chunks (large files), float32.
-void writeCounterFile(const std::string& path, int channels, std::int64_t frames, int rate, int format);
+void writeCounterFile(const std::string& path, int channels, std::int64_t frames, int rate,
+                      int format);
 
 // ---- JSON ------------------------------------------------------------------------------
 class Json {
@@ -65,7 +70,7 @@ class Json {
     std::vector<Json> array;
     std::map<std::string, Json> object;
 
-    static Json parse(const std::string& text);  // throws std::runtime_error
+    static Json parse(const std::string& text);            // throws std::runtime_error
     const Json& operator[](const std::string& key) const;  // throws when missing
     const Json& operator[](std::size_t i) const;
     bool has(const std::string& key) const { return object.count(key) != 0; }

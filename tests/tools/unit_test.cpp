@@ -30,7 +30,8 @@ TEST(FrameRing, TwoThreadsPassEveryFrameInOrder) {
             auto r = ring.writeRegion(want);
             for (std::size_t i = 0; i < want; ++i) {
                 float* f = i < r.firstFrames ? r.first + i * 3 : r.second + (i - r.firstFrames) * 3;
-                for (int c = 0; c < 3; ++c) f[c] = static_cast<float>((next + i) % 1000000) + 0.25f * c;
+                for (int c = 0; c < 3; ++c)
+                    f[c] = static_cast<float>((next + i) % 1000000) + 0.25f * c;
             }
             ring.commitWrite(want);
             next += want;
@@ -47,7 +48,8 @@ TEST(FrameRing, TwoThreadsPassEveryFrameInOrder) {
         const std::size_t n = std::min<std::size_t>(avail, 1 + rng() % 300);
         auto r = ring.readRegion(n);
         for (std::size_t i = 0; i < n; ++i) {
-            const float* f = i < r.firstFrames ? r.first + i * 3 : r.second + (i - r.firstFrames) * 3;
+            const float* f =
+                i < r.firstFrames ? r.first + i * 3 : r.second + (i - r.firstFrames) * 3;
             for (int c = 0; c < 3; ++c)
                 if (f[c] != static_cast<float>((seen + i) % 1000000) + 0.25f * c) ++bad;
         }
@@ -92,12 +94,13 @@ namespace {
 
 // The loop a device would make: silence until `delay`, then the excitation delayed by a
 // (fractional) delay, scaled, plus optional noise.
-std::vector<float> loop(const lat::Excitation& x, double delay, std::size_t frames, double gain = 1.0,
-                        double noise = 0.0, unsigned seed = 7) {
+std::vector<float> loop(const lat::Excitation& x, double delay, std::size_t frames,
+                        double gain = 1.0, double noise = 0.0, unsigned seed = 7) {
     const std::size_t n = x.period;
     std::vector<lat::Complex> y(x.spectrum);
     for (std::size_t k = 1; k < n / 2; ++k) {
-        y[k] *= std::polar(gain, -2 * std::numbers::pi * static_cast<double>(k) * delay / static_cast<double>(n));
+        y[k] *= std::polar(
+            gain, -2 * std::numbers::pi * static_cast<double>(k) * delay / static_cast<double>(n));
         y[n - k] = std::conj(y[k]);
     }
     y[0] *= gain;

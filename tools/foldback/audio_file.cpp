@@ -37,9 +37,10 @@ SoundFile SoundFile::openRead(const std::string& path) {
         if (!std::filesystem::exists(path, ec))
             error(fmt::format("{}: no such file; check the path", path));
         else
-            error(fmt::format("{}: cannot read it as audio ({}); libsndfile reads WAV, W64, RF64, FLAC, "
-                              "AIFF, CAF, OGG and more: convert it to one of those",
-                              path, sf_strerror(nullptr)));
+            error(fmt::format(
+                "{}: cannot read it as audio ({}); libsndfile reads WAV, W64, RF64, FLAC, "
+                "AIFF, CAF, OGG and more: convert it to one of those",
+                path, sf_strerror(nullptr)));
         throw kFileError;
     }
     if (s.info_.channels < 1 || s.info_.samplerate < 1) {
@@ -76,7 +77,8 @@ SoundFile SoundFile::openWrite(const std::string& path, int format, int channels
 
 int writeFormat(const std::string& path, const std::string& sampleFormat) {
     std::string ext = std::filesystem::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     int major = 0;
     if (ext == ".wav")
         major = SF_FORMAT_RF64;  // auto-downgraded to WAV below 4 GiB
@@ -91,8 +93,9 @@ int writeFormat(const std::string& path, const std::string& sampleFormat) {
     else if (ext == ".caf")
         major = SF_FORMAT_CAF;
     else {
-        error(fmt::format("{}: unknown file type '{}'; name the file .wav, .w64, .flac, .aiff, .caf or .rf64",
-                          path, ext));
+        error(fmt::format(
+            "{}: unknown file type '{}'; name the file .wav, .w64, .flac, .aiff, .caf or .rf64",
+            path, ext));
         throw kUsage;
     }
     std::string sf = sampleFormat;
@@ -111,8 +114,10 @@ int writeFormat(const std::string& path, const std::string& sampleFormat) {
         throw kUsage;
     }
     if (major == SF_FORMAT_FLAC && (sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_PCM_32)) {
-        error(fmt::format("{}: FLAC holds 16- or 24-bit integers only; use --format s24, or a .wav/.w64 "
-                          "file for {}", path, sf));
+        error(fmt::format(
+            "{}: FLAC holds 16- or 24-bit integers only; use --format s24, or a .wav/.w64 "
+            "file for {}",
+            path, sf));
         throw kUsage;
     }
     return major | sub;
@@ -121,24 +126,50 @@ int writeFormat(const std::string& path, const std::string& sampleFormat) {
 std::string formatName(int format) {
     std::string major;
     switch (format & SF_FORMAT_TYPEMASK) {
-        case SF_FORMAT_WAV: major = "WAV"; break;
-        case SF_FORMAT_RF64: major = "WAV"; break;  // RF64 only beyond 4 GiB
-        case SF_FORMAT_W64: major = "W64"; break;
-        case SF_FORMAT_FLAC: major = "FLAC"; break;
-        case SF_FORMAT_AIFF: major = "AIFF"; break;
-        case SF_FORMAT_CAF: major = "CAF"; break;
-        default: major = fmt::format("format {:#x}", format & SF_FORMAT_TYPEMASK);
+        case SF_FORMAT_WAV:
+            major = "WAV";
+            break;
+        case SF_FORMAT_RF64:
+            major = "WAV";
+            break;  // RF64 only beyond 4 GiB
+        case SF_FORMAT_W64:
+            major = "W64";
+            break;
+        case SF_FORMAT_FLAC:
+            major = "FLAC";
+            break;
+        case SF_FORMAT_AIFF:
+            major = "AIFF";
+            break;
+        case SF_FORMAT_CAF:
+            major = "CAF";
+            break;
+        default:
+            major = fmt::format("format {:#x}", format & SF_FORMAT_TYPEMASK);
     }
     std::string sub;
     switch (format & SF_FORMAT_SUBMASK) {
-        case SF_FORMAT_FLOAT: sub = "float32"; break;
-        case SF_FORMAT_DOUBLE: sub = "float64"; break;
-        case SF_FORMAT_PCM_16: sub = "16-bit"; break;
-        case SF_FORMAT_PCM_24: sub = "24-bit"; break;
-        case SF_FORMAT_PCM_32: sub = "32-bit"; break;
+        case SF_FORMAT_FLOAT:
+            sub = "float32";
+            break;
+        case SF_FORMAT_DOUBLE:
+            sub = "float64";
+            break;
+        case SF_FORMAT_PCM_16:
+            sub = "16-bit";
+            break;
+        case SF_FORMAT_PCM_24:
+            sub = "24-bit";
+            break;
+        case SF_FORMAT_PCM_32:
+            sub = "32-bit";
+            break;
         case SF_FORMAT_PCM_S8:
-        case SF_FORMAT_PCM_U8: sub = "8-bit"; break;
-        default: sub = "compressed";
+        case SF_FORMAT_PCM_U8:
+            sub = "8-bit";
+            break;
+        default:
+            sub = "compressed";
     }
     return major + " " + sub;
 }

@@ -13,7 +13,9 @@ class SoundFile {
   public:
     SoundFile() = default;
     ~SoundFile() { close(); }
-    SoundFile(SoundFile&& o) noexcept : f_(o.f_), info_(o.info_), path_(std::move(o.path_)) { o.f_ = nullptr; }
+    SoundFile(SoundFile&& o) noexcept : f_(o.f_), info_(o.info_), path_(std::move(o.path_)) {
+        o.f_ = nullptr;
+    }
     SoundFile& operator=(SoundFile&& o) noexcept;
     SoundFile(const SoundFile&) = delete;
     SoundFile& operator=(const SoundFile&) = delete;

@@ -26,8 +26,12 @@ struct Options {
 // driver's input + output latency.
 class Passthrough final : public FloatHandler {
   public:
-    Passthrough(std::size_t inputs, std::size_t outputs, float gain, std::int64_t stopAt, double rate)
-        : inputs_(inputs), outputs_(outputs), gain_(gain), stopAt_(stopAt > 0 ? stopAt : INT64_MAX) {
+    Passthrough(std::size_t inputs, std::size_t outputs, float gain, std::int64_t stopAt,
+                double rate)
+        : inputs_(inputs),
+          outputs_(outputs),
+          gain_(gain),
+          stopAt_(stopAt > 0 ? stopAt : INT64_MAX) {
         meters.resize(inputs, rate);
     }
     Meters meters;
@@ -77,23 +81,29 @@ int run(const Options& o) {
     const auto ins = parseChannels(o.in, "--in", driver.inputCount(), "input");
     const auto outs = parseChannels(o.out, "--out", driver.outputCount(), "output");
     if (ins.size() != outs.size() && ins.size() != 1) {
-        error(fmt::format("--in names {} inputs and --out {} outputs; name as many of each (input k feeds "
-                          "output k), or one input to feed every output",
-                          ins.size(), outs.size()));
+        error(fmt::format(
+            "--in names {} inputs and --out {} outputs; name as many of each (input k feeds "
+            "output k), or one input to feed every output",
+            ins.size(), outs.size()));
         throw kUsage;
     }
     const float gain = static_cast<float>(std::pow(10.0, o.gainDb / 20.0));
-    Passthrough thru(ins.size(), outs.size(), gain, o.seconds > 0 ? std::llround(o.seconds * rate) : 0, rate);
-    Stream stream = openStream(driver, {.inputs = ins, .outputs = outs, .bufferSize = frames}, thru);
+    Passthrough thru(ins.size(), outs.size(), gain,
+                     o.seconds > 0 ? std::llround(o.seconds * rate) : 0, rate);
+    Stream stream =
+        openStream(driver, {.inputs = ins, .outputs = outs, .bufferSize = frames}, thru);
     const Latencies lat = stream.latencies();
     const long total = lat.input + lat.output;
     if (!o.json) {
-        std::cout << fmt::format("monitor {}: inputs {} -> outputs {}, gain {:+.1f} dB, {} frames at {:g} Hz\n",
-                                 o.name, formatChannels(ins), formatChannels(outs), o.gainDb, frames, rate);
-        std::cout << fmt::format("end-to-end latency {} frames = {:.3f} ms (input {} + output {})\n", total,
-                                 1000.0 * total / rate, lat.input, lat.output);
-        std::cout << (o.seconds > 0 ? fmt::format("runs {:.3f} s; Ctrl-C stops earlier\n", o.seconds)
-                                    : std::string("Ctrl-C stops\n"))
+        std::cout << fmt::format(
+            "monitor {}: inputs {} -> outputs {}, gain {:+.1f} dB, {} frames at {:g} Hz\n", o.name,
+            formatChannels(ins), formatChannels(outs), o.gainDb, frames, rate);
+        std::cout << fmt::format(
+            "end-to-end latency {} frames = {:.3f} ms (input {} + output {})\n", total,
+            1000.0 * total / rate, lat.input, lat.output);
+        std::cout << (o.seconds > 0
+                          ? fmt::format("runs {:.3f} s; Ctrl-C stops earlier\n", o.seconds)
+                          : std::string("Ctrl-C stops\n"))
                   << std::flush;
     }
     installStopSignals();
@@ -119,7 +129,8 @@ int run(const Options& o) {
         }
         if (status.enabled() && tick % 5 == 0)
             status.show(fmt::format("MON {}  {}  overloads {}  dropped {}", clockText(pos / rate),
-                                    thru.meters.bars(ins), stream.events().overloads, thru.dropped()));
+                                    thru.meters.bars(ins), stream.events().overloads,
+                                    thru.dropped()));
     }
     stream.stop();
     status.clear();
@@ -137,7 +148,9 @@ int run(const Options& o) {
             {"gain_db", o.gainDb},
             {"rate", rate},
             {"buffer_size", frames},
-            {"latency", toml::table{{"input", lat.input}, {"output", lat.output}, {"total", total},
+            {"latency", toml::table{{"input", lat.input},
+                                    {"output", lat.output},
+                                    {"total", total},
                                     {"ms", 1000.0 * total / rate}}},
             {"frames", thru.position()},
             {"seconds", secs},
@@ -145,18 +158,22 @@ int run(const Options& o) {
             {"dropped_frames", thru.dropped()},
         });
     } else {
-        std::cout << fmt::format("monitored {:.3f} s: {} overload{}, {} frames dropped by the driver\n", secs,
-                                 ev.overloads, ev.overloads == 1 ? "" : "s", thru.dropped());
+        std::cout << fmt::format(
+            "monitored {:.3f} s: {} overload{}, {} frames dropped by the driver\n", secs,
+            ev.overloads, ev.overloads == 1 ? "" : "s", thru.dropped());
     }
     if (thru.reset() || stalled) {
         error(fmt::format("{} {}; check the device and run again", o.name,
-                          stalled ? "delivered no period for 3 s" : "asked to be reset (device lost or reconfigured)"));
+                          stalled ? "delivered no period for 3 s"
+                                  : "asked to be reset (device lost or reconfigured)"));
         return kDriverError;
     }
     if (thru.dropped() > 0) {
-        error(fmt::format("the driver dropped {} frames (audible gaps); allow real-time scheduling or use a larger "
-                          "--buffer-size",
-                          thru.dropped()));
+        error(
+            fmt::format("the driver dropped {} frames (audible gaps); allow real-time scheduling "
+                        "or use a larger "
+                        "--buffer-size",
+                        thru.dropped()));
         return kAudioLost;
     }
     return kOk;
@@ -166,10 +183,13 @@ int run(const Options& o) {
 
 void addMonitor(CLI::App& app) {
     static Options o;
-    auto* cmd = app.add_subcommand("monitor", "Hear the inputs on the outputs (the foldback path), with gain");
+    auto* cmd = app.add_subcommand("monitor",
+                                   "Hear the inputs on the outputs (the foldback path), with gain");
     cmd->footer(fmt::format(
-        "Input half i is processed into output half i in the same switch, so what you hear is late\n"
-        "by exactly the driver's input + output latency, which is printed. Overloads (late periods)\n"
+        "Input half i is processed into output half i in the same switch, so what you hear is "
+        "late\n"
+        "by exactly the driver's input + output latency, which is printed. Overloads (late "
+        "periods)\n"
         "and frames the driver dropped are counted; exit 5 when frames were dropped.\n"
         "One input may feed several outputs (--in 1 --out 1-2: a mono mic on both ears).\n"
         "Examples:\n"
@@ -181,9 +201,12 @@ void addMonitor(CLI::App& app) {
     cmd->add_option("name", o.name, "Instance (default: loopback)");
     cmd->add_option("--in", o.in, "Inputs, from 1 (default 1-2)");
     cmd->add_option("--out", o.out, "Outputs, from 1 (default 1-2)");
-    cmd->add_option("-g,--gain", o.gainDb, "Gain in dB (default 0)")->check(CLI::Range(-120.0, 40.0));
-    cmd->add_option("--seconds", o.seconds, "Stop after this long (default: until Ctrl-C)")->check(CLI::Range(0.001, 1e7));
-    cmd->add_option("-b,--buffer-size", o.bufferSize, "Frames per period (default: the driver's preferred size)");
+    cmd->add_option("-g,--gain", o.gainDb, "Gain in dB (default 0)")
+        ->check(CLI::Range(-120.0, 40.0));
+    cmd->add_option("--seconds", o.seconds, "Stop after this long (default: until Ctrl-C)")
+        ->check(CLI::Range(0.001, 1e7));
+    cmd->add_option("-b,--buffer-size", o.bufferSize,
+                    "Frames per period (default: the driver's preferred size)");
     cmd->add_option("-r,--rate", o.rate, "Run the device at this rate (default: leave it)");
     cmd->add_flag("--json", o.json, "Print the summary as JSON (no live line)");
     cmd->add_flag("-q,--quiet", o.quiet, "No live line");

@@ -1,9 +1,9 @@
 #include "common.hpp"
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 #include <signal.h>
 #include <time.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,10 +14,16 @@
 
 namespace foldback::cli {
 
-void error(const std::string& message) { std::cerr << "foldback: " << message << "\n"; }
-void warning(const std::string& message) { std::cerr << "foldback: warning: " << message << "\n"; }
+void error(const std::string& message) {
+    std::cerr << "foldback: " << message << "\n";
+}
+void warning(const std::string& message) {
+    std::cerr << "foldback: warning: " << message << "\n";
+}
 
-void printJson(const toml::table& t) { std::cout << toml::json_formatter{t} << "\n"; }
+void printJson(const toml::table& t) {
+    std::cout << toml::json_formatter{t} << "\n";
+}
 
 std::string jsonText(const toml::table& t) {
     std::ostringstream s;
@@ -30,8 +36,9 @@ std::string jsonText(const toml::table& t) {
 std::vector<long> parseChannels(const std::string& text, const std::string& what, long count,
                                 const std::string& kind) {
     auto bad = [&](const std::string& why) {
-        error(fmt::format("{} {}: {}; write channels from 1 as on the interface, e.g. {} 1-2 or {} 1,3,5-8",
-                          what, text, why, what, what));
+        error(fmt::format(
+            "{} {}: {}; write channels from 1 as on the interface, e.g. {} 1-2 or {} 1,3,5-8", what,
+            text, why, what, what));
         throw kUsage;
     };
     std::vector<long> out;
@@ -56,7 +63,8 @@ std::vector<long> parseChannels(const std::string& text, const std::string& what
         if (b < a) bad(fmt::format("the range {} runs backwards", part));
         for (long c = a; c <= b; ++c) {
             if (count > 0 && c > count)
-                bad(fmt::format("{} {} does not exist; there are {} (1-{})", kind, c, count, count));
+                bad(fmt::format("{} {} does not exist; there are {} (1-{})", kind, c, count,
+                                count));
             if (std::find(out.begin(), out.end(), c - 1) != out.end())
                 bad(fmt::format("{} {} is listed twice", kind, c));
             out.push_back(c - 1);
@@ -89,7 +97,8 @@ Driver loadDriver(const std::string& name) {
     try {
         return Driver::load(name);
     } catch (const std::exception& e) {
-        error(fmt::format("{} (`foldback list` shows the instances and why one cannot be used)", e.what()));
+        error(fmt::format("{} (`foldback list` shows the instances and why one cannot be used)",
+                          e.what()));
         throw kDriverError;
     }
 }
@@ -101,9 +110,11 @@ void applyRate(Driver& driver, double rate) {
         if (!driver.canSampleRate(rate)) {
             const double probe[] = {44100, 48000, 88200, 96000, 176400, 192000};
             std::string list;
-            for (double r : driver.supportedRates(probe)) list += fmt::format("{}{:g}", list.empty() ? "" : ", ", r);
+            for (double r : driver.supportedRates(probe))
+                list += fmt::format("{}{:g}", list.empty() ? "" : ", ", r);
             error(fmt::format("{} cannot run at {:g} Hz; it supports {} (see `foldback info {}`)",
-                              driver.instanceName(), rate, list.empty() ? "none of the usual rates" : list,
+                              driver.instanceName(), rate,
+                              list.empty() ? "none of the usual rates" : list,
                               driver.instanceName()));
             throw kUsage;
         }
@@ -123,8 +134,9 @@ long chooseBufferSize(const Driver& driver, long requested) {
         for (std::size_t i = 0; i < allowed.size() && i < 12; ++i)
             list += fmt::format("{}{}", i ? ", " : "", allowed[i]);
         if (allowed.size() > 12) list += ", ...";
-        error(fmt::format("--buffer-size {}: {} accepts min {} max {} granularity {} ({}); pick one of those",
-                          requested, driver.instanceName(), sizes.min, sizes.max, sizes.granularity, list));
+        error(fmt::format(
+            "--buffer-size {}: {} accepts min {} max {} granularity {} ({}); pick one of those",
+            requested, driver.instanceName(), sizes.min, sizes.max, sizes.granularity, list));
         throw kUsage;
     }
     return requested;
@@ -165,7 +177,9 @@ void installStopSignals() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool stopRequested() noexcept { return gStop.load(std::memory_order_relaxed); }
+bool stopRequested() noexcept {
+    return gStop.load(std::memory_order_relaxed);
+}
 
 std::int64_t nowNs() noexcept {
     struct timespec ts;
@@ -187,7 +201,9 @@ void sleepMs(double ms) {
 // ---- status line ---------------------------------------------------------------------------
 
 StatusLine::StatusLine(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}
-StatusLine::~StatusLine() { clear(); }
+StatusLine::~StatusLine() {
+    clear();
+}
 
 void StatusLine::show(const std::string& text) {
     if (!enabled_) return;
@@ -201,7 +217,9 @@ void StatusLine::clear() {
     shown_ = false;
 }
 
-double toDb(double linear) noexcept { return linear > 0 ? 20.0 * std::log10(linear) : -INFINITY; }
+double toDb(double linear) noexcept {
+    return linear > 0 ? 20.0 * std::log10(linear) : -INFINITY;
+}
 
 std::string dbText(double linear) {
     if (linear <= 1e-10) return "-inf dB";
@@ -243,7 +261,8 @@ bool Meters::clipped(std::size_t c) const noexcept {
 }
 double Meters::maxPeak() const noexcept {
     double m = 0;
-    for (std::size_t c = 0; c < count_; ++c) m = std::max<double>(m, peaks_[c].max.load(std::memory_order_relaxed));
+    for (std::size_t c = 0; c < count_; ++c)
+        m = std::max<double>(m, peaks_[c].max.load(std::memory_order_relaxed));
     return m;
 }
 

@@ -53,7 +53,9 @@ class FrameRing {
                                                   r_.load(std::memory_order_acquire));
     }
     // frames <= writable()
-    Region writeRegion(std::size_t frames) noexcept { return region(w_.load(std::memory_order_relaxed), frames); }
+    Region writeRegion(std::size_t frames) noexcept {
+        return region(w_.load(std::memory_order_relaxed), frames);
+    }
     void commitWrite(std::size_t frames) noexcept {
         w_.store(w_.load(std::memory_order_relaxed) + frames, std::memory_order_release);
     }
@@ -61,10 +63,13 @@ class FrameRing {
 
     // ---- consumer -------------------------------------------------------------------
     std::size_t readable() const noexcept {
-        return static_cast<std::size_t>(w_.load(std::memory_order_acquire) - r_.load(std::memory_order_relaxed));
+        return static_cast<std::size_t>(w_.load(std::memory_order_acquire) -
+                                        r_.load(std::memory_order_relaxed));
     }
     // frames <= readable()
-    Region readRegion(std::size_t frames) noexcept { return region(r_.load(std::memory_order_relaxed), frames); }
+    Region readRegion(std::size_t frames) noexcept {
+        return region(r_.load(std::memory_order_relaxed), frames);
+    }
     void commitRead(std::size_t frames) noexcept {
         r_.store(r_.load(std::memory_order_relaxed) + frames, std::memory_order_release);
     }
@@ -72,7 +77,8 @@ class FrameRing {
 
     // Either side, for display: frames held now.
     std::size_t fill() const noexcept {
-        return static_cast<std::size_t>(w_.load(std::memory_order_acquire) - r_.load(std::memory_order_acquire));
+        return static_cast<std::size_t>(w_.load(std::memory_order_acquire) -
+                                        r_.load(std::memory_order_acquire));
     }
 
   private:
@@ -98,7 +104,8 @@ class EventRing {
     static_assert(std::is_trivially_copyable_v<T>);
 
   public:
-    explicit EventRing(std::size_t capacity) : cap_(std::max<std::size_t>(capacity, 1)), data_(new T[cap_]()) {}
+    explicit EventRing(std::size_t capacity)
+        : cap_(std::max<std::size_t>(capacity, 1)), data_(new T[cap_]()) {}
 
     // [producer] false when full (nothing written).
     bool push(const T& v) noexcept {
@@ -114,7 +121,9 @@ class EventRing {
         if (r == w_.load(std::memory_order_acquire)) return nullptr;
         return &data_[r % cap_];
     }
-    void pop() noexcept { r_.store(r_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+    void pop() noexcept {
+        r_.store(r_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
     bool empty() const noexcept {
         return r_.load(std::memory_order_acquire) == w_.load(std::memory_order_acquire);
     }

@@ -55,8 +55,10 @@ Excitation makeExcitation(std::size_t period, double rate, double level) {
     double peak = 0;
     for (const auto& v : spec) peak = std::max(peak, std::fabs(v.real()));
     x.signal.resize(period);
-    for (std::size_t i = 0; i < period; ++i) x.signal[i] = static_cast<float>(spec[i].real() / peak * level);
-    // The spectrum of what is really played (float samples), so a bit-exact loop divides out exactly.
+    for (std::size_t i = 0; i < period; ++i)
+        x.signal[i] = static_cast<float>(spec[i].real() / peak * level);
+    // The spectrum of what is really played (float samples), so a bit-exact loop divides out
+    // exactly.
     x.spectrum.assign(period, Complex(0, 0));
     for (std::size_t i = 0; i < period; ++i) x.spectrum[i] = Complex(x.signal[i], 0);
     fft(x.spectrum, false);
@@ -65,7 +67,9 @@ Excitation makeExcitation(std::size_t period, double rate, double level) {
 
 std::size_t choosePeriod(long reportedFrames) {
     std::size_t n = 8192;
-    while (n < 2 * static_cast<std::size_t>(std::max(0L, reportedFrames)) && n < (std::size_t{1} << 22)) n <<= 1;
+    while (n < 2 * static_cast<std::size_t>(std::max(0L, reportedFrames)) &&
+           n < (std::size_t{1} << 22))
+        n <<= 1;
     return n;
 }
 
@@ -74,7 +78,8 @@ std::size_t settlePeriods(long reportedFrames, std::size_t period) {
     return (need + period - 1) / period;
 }
 
-Estimate estimate(const Excitation& x, const std::vector<float>& rec, std::size_t settle, std::size_t windows) {
+Estimate estimate(const Excitation& x, const std::vector<float>& rec, std::size_t settle,
+                  std::size_t windows) {
     Estimate e;
     const std::size_t n = x.period;
     const double nd = static_cast<double>(n);
@@ -95,9 +100,10 @@ Estimate estimate(const Excitation& x, const std::vector<float>& rec, std::size_
             break;
         }
     if (static_cast<std::size_t>(e.onset) > settle * n) {
-        e.problem = fmt::format("the signal came back only after {} frames, later than the {} frames the "
-                                "measurement waits; the real latency is far above the reported one",
-                                e.onset, settle * n);
+        e.problem = fmt::format(
+            "the signal came back only after {} frames, later than the {} frames the "
+            "measurement waits; the real latency is far above the reported one",
+            e.onset, settle * n);
         return e;
     }
 
@@ -152,8 +158,10 @@ Estimate estimate(const Excitation& x, const std::vector<float>& rec, std::size_
     e.impulse.resize(n);
     for (std::size_t i = 0; i < n; ++i) e.impulse[i] = h[i].real() / best;
     if (e.snrDb < 12) {
-        e.problem = fmt::format("no clear impulse (peak only {:.1f} dB above the rest): too much noise, "
-                                "distortion or another signal on the input", e.snrDb);
+        e.problem = fmt::format(
+            "no clear impulse (peak only {:.1f} dB above the rest): too much noise, "
+            "distortion or another signal on the input",
+            e.snrDb);
         return e;
     }
 
@@ -184,7 +192,8 @@ Estimate estimate(const Excitation& x, const std::vector<float>& rec, std::size_
     return e;
 }
 
-Offsets calibrate(double measured, long reportedInput, long reportedOutput, Offsets stored, Split split) {
+Offsets calibrate(double measured, long reportedInput, long reportedOutput, Offsets stored,
+                  Split split) {
     const long baseIn = reportedInput - stored.input;
     const long baseOut = reportedOutput - stored.output;
     const long total = std::lround(measured) - baseIn - baseOut;

@@ -24,10 +24,10 @@ using Complex = std::complex<double>;
 void fft(std::vector<Complex>& a, bool inverse);
 
 struct Excitation {
-    std::size_t period = 0;           // N
-    std::vector<float> signal;        // one period, exactly as played
-    std::vector<Complex> spectrum;    // FFT of `signal`
-    std::vector<std::size_t> bins;    // the excited bins
+    std::size_t period = 0;         // N
+    std::vector<float> signal;      // one period, exactly as played
+    std::vector<Complex> spectrum;  // FFT of `signal`
+    std::vector<std::size_t> bins;  // the excited bins
 };
 // level: peak amplitude (linear).
 Excitation makeExcitation(std::size_t period, double rate, double level);
@@ -39,14 +39,14 @@ std::size_t settlePeriods(long reportedFrames, std::size_t period);
 
 struct Estimate {
     bool ok = false;
-    std::string problem;      // why not ok, in words a person can act on
-    double delay = 0;         // frames: the round trip
-    long peak = 0;            // integer peak of the impulse response (absolute frames)
-    double fraction = 0;      // delay - peak
-    double snrDb = 0;         // impulse peak over the rest of the response
-    double gainDb = 0;        // loop gain in the band
-    bool inverted = false;    // the loop inverts polarity
-    long onset = -1;          // first frame where the signal appeared
+    std::string problem;          // why not ok, in words a person can act on
+    double delay = 0;             // frames: the round trip
+    long peak = 0;                // integer peak of the impulse response (absolute frames)
+    double fraction = 0;          // delay - peak
+    double snrDb = 0;             // impulse peak over the rest of the response
+    double gainDb = 0;            // loop gain in the band
+    bool inverted = false;        // the loop inverts polarity
+    long onset = -1;              // first frame where the signal appeared
     std::vector<double> impulse;  // one period of h, normalized to |peak| = 1 (index = delay mod N)
 };
 
@@ -65,6 +65,7 @@ struct Offsets {
 // model is what it reports minus the offsets already stored (so calibrating twice never
 // counts anything twice); the correction is split as asked (Half: the odd frame on output),
 // never pushing either side below 0.
-Offsets calibrate(double measured, long reportedInput, long reportedOutput, Offsets stored, Split split);
+Offsets calibrate(double measured, long reportedInput, long reportedOutput, Offsets stored,
+                  Split split);
 
 }  // namespace foldback::cli::latency

@@ -2,8 +2,8 @@
 
 #include <cairo-svg.h>
 #include <cairo.h>
-#include <fontconfig/fontconfig.h>
 #include <fmt/format.h>
+#include <fontconfig/fontconfig.h>
 
 #include <algorithm>
 #include <cctype>
@@ -23,11 +23,13 @@ struct Rgb {
 constexpr Rgb kMeasured{0.12, 0.40, 0.75}, kReported{0.80, 0.15, 0.15}, kCurve{0.25, 0.25, 0.25},
     kGrid{0.88, 0.88, 0.88}, kText{0.1, 0.1, 0.1};
 
-void color(cairo_t* cr, Rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
+void color(cairo_t* cr, Rgb c) {
+    cairo_set_source_rgb(cr, c.r, c.g, c.b);
+}
 
 // ax, ay: 0 left/top, 0.5 centre, 1 right/bottom.
-void text(cairo_t* cr, double x, double y, const std::string& s, double ax = 0, double ay = 0.5, double size = 13,
-          bool bold = false) {
+void text(cairo_t* cr, double x, double y, const std::string& s, double ax = 0, double ay = 0.5,
+          double size = 13, bool bold = false) {
     cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
                            bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_font_size(cr, size);
@@ -60,16 +62,17 @@ std::string tickLabel(double v, double step) {
 }
 
 struct Panel {
-    double x, y, w, h;     // pixels
-    double x0, x1, y0, y1; // data
+    double x, y, w, h;      // pixels
+    double x0, x1, y0, y1;  // data
     double px(double v) const { return x + (v - x0) / (x1 - x0) * w; }
     double py(double v) const { return y + h - (v - y0) / (y1 - y0) * h; }
 };
 
-void axes(cairo_t* cr, const Panel& p, const std::string& xLabel, const std::string& yLabel, int xTicks, int yTicks,
-          bool integerX = false) {
+void axes(cairo_t* cr, const Panel& p, const std::string& xLabel, const std::string& yLabel,
+          int xTicks, int yTicks, bool integerX = false) {
     cairo_set_line_width(cr, 1);
-    const double xs = integerX ? std::max(1.0, niceStep(p.x1 - p.x0, xTicks)) : niceStep(p.x1 - p.x0, xTicks);
+    const double xs =
+        integerX ? std::max(1.0, niceStep(p.x1 - p.x0, xTicks)) : niceStep(p.x1 - p.x0, xTicks);
     const double ys = niceStep(p.y1 - p.y0, yTicks);
     for (double v = std::ceil(p.x0 / xs) * xs; v <= p.x1 + 1e-9; v += xs) {
         color(cr, kGrid);
@@ -147,7 +150,8 @@ double interpolate(const std::vector<double>& h, double t) {
     double v = 0;
     for (long k = base - 15; k <= base + 16; ++k) {
         const double d = t - static_cast<double>(k);
-        const double s = std::fabs(d) < 1e-12 ? 1.0 : std::sin(std::numbers::pi * d) / (std::numbers::pi * d);
+        const double s =
+            std::fabs(d) < 1e-12 ? 1.0 : std::sin(std::numbers::pi * d) / (std::numbers::pi * d);
         const double w = 0.5 + 0.5 * std::cos(std::numbers::pi * d / 17.0);
         v += h[static_cast<std::size_t>(((k % n) + n) % n)] * s * w;
     }
@@ -165,7 +169,8 @@ void draw(cairo_t* cr, const LatencyPlot& pl) {
     color(cr, kText);
     text(cr, 40, 24, pl.title, 0, 0.5, 18, true);
     text(cr, 40, 50,
-         fmt::format("measured {:.3f} frames ({:.3f} ms)   reported {} frames ({})   difference {:+.3f} frames ({:+.3f} ms)",
+         fmt::format("measured {:.3f} frames ({:.3f} ms)   reported {} frames ({})   difference "
+                     "{:+.3f} frames ({:+.3f} ms)",
                      m, m * msPerFrame, pl.reported, pl.reportedDetail, diff, diff * msPerFrame),
          0, 0.5, 13);
 
@@ -174,9 +179,11 @@ void draw(cairo_t* cr, const LatencyPlot& pl) {
     double lo = together ? std::min(m, r) - 24 : m - 24;
     double hi = together ? std::max(m, r) + 24 : m + 24;
     Panel a{100, 100, 860, 340, lo, hi, -1.15, 1.15};
-    text(cr, a.x, a.y - 14, "Impulse response of the loop (output -> input), normalized", 0, 0.5, 13, true);
+    text(cr, a.x, a.y - 14, "Impulse response of the loop (output -> input), normalized", 0, 0.5,
+         13, true);
     axes(cr, a,
-         fmt::format("round-trip delay [frames at {:g} Hz; 1 frame = {:.2f} us]", pl.rate, 1e6 / pl.rate),
+         fmt::format("round-trip delay [frames at {:g} Hz; 1 frame = {:.2f} us]", pl.rate,
+                     1e6 / pl.rate),
          "amplitude (normalized)", 12, 8);
     if (!pl.impulse.empty()) {
         cairo_save(cr);
@@ -196,7 +203,8 @@ void draw(cairo_t* cr, const LatencyPlot& pl) {
         cairo_stroke(cr);
         if (hi - lo <= 240) {
             const auto n = static_cast<long>(pl.impulse.size());
-            for (long k = static_cast<long>(std::ceil(lo)); k <= static_cast<long>(std::floor(hi)); ++k) {
+            for (long k = static_cast<long>(std::ceil(lo)); k <= static_cast<long>(std::floor(hi));
+                 ++k) {
                 const double v = pl.impulse[static_cast<std::size_t>(((k % n) + n) % n)];
                 cairo_arc(cr, a.px(static_cast<double>(k)), a.py(v), 2.5, 0, 2 * std::numbers::pi);
                 cairo_fill(cr);
@@ -220,7 +228,9 @@ void draw(cairo_t* cr, const LatencyPlot& pl) {
         color(cr, kReported);
         const bool right = r > m;
         text(cr, right ? a.x + a.w - 6 : a.x + 6, a.y + 34,
-             right ? fmt::format("reported {} ->", pl.reported) : fmt::format("<- reported {}", pl.reported), right ? 1 : 0, 0.5, 12, true);
+             right ? fmt::format("reported {} ->", pl.reported)
+                   : fmt::format("<- reported {}", pl.reported),
+             right ? 1 : 0, 0.5, 12, true);
     }
     legendBox(cr, a.x + 6, a.y + a.h - 66, 250, 60);
     legendItem(cr, a.x + 12, a.y + a.h - 54, kCurve, false, "impulse response");
@@ -242,11 +252,14 @@ void draw(cairo_t* cr, const LatencyPlot& pl) {
     double lowest = rep.empty() ? m : *std::min_element(rep.begin(), rep.end());
     double highest = rep.empty() ? m : *std::max_element(rep.begin(), rep.end());
     color(cr, kText);
-    text(cr, b.x, b.y - 14,
-         fmt::format("Round trip per repeat ({} repeats): {:.3f} .. {:.3f} frames, spread {:.3f} frames ({:.4f} ms)",
-                     rep.size(), lowest, highest, highest - lowest, (highest - lowest) * msPerFrame),
-         0, 0.5, 13, true);
-    axes(cr, b, "repeat", "round trip [frames]", std::min<int>(static_cast<int>(count), 12), 5, true);
+    text(
+        cr, b.x, b.y - 14,
+        fmt::format("Round trip per repeat ({} repeats): {:.3f} .. {:.3f} frames, spread {:.3f} "
+                    "frames ({:.4f} ms)",
+                    rep.size(), lowest, highest, highest - lowest, (highest - lowest) * msPerFrame),
+        0, 0.5, 13, true);
+    axes(cr, b, "repeat", "round trip [frames]", std::min<int>(static_cast<int>(count), 12), 5,
+         true);
     hline(cr, b, m, kMeasured, false, 2);
     hline(cr, b, r, kReported, true, 2);
     color(cr, kMeasured);
@@ -263,12 +276,14 @@ void draw(cairo_t* cr, const LatencyPlot& pl) {
 
 std::string drawLatencyPlot(const LatencyPlot& plot, const std::string& path) {
     std::string ext = std::filesystem::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     cairo_surface_t* surface = nullptr;
     if (ext == ".svg")
         surface = cairo_svg_surface_create(path.c_str(), kWidth, kHeight);
     else if (ext == ".png")
-        surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, static_cast<int>(kWidth), static_cast<int>(kHeight));
+        surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, static_cast<int>(kWidth),
+                                             static_cast<int>(kHeight));
     else
         return fmt::format("{}: name the plot .svg or .png", path);
     if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
@@ -280,7 +295,8 @@ std::string drawLatencyPlot(const LatencyPlot& plot, const std::string& path) {
     draw(cr, plot);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
-    if (st == CAIRO_STATUS_SUCCESS && ext == ".png") st = cairo_surface_write_to_png(surface, path.c_str());
+    if (st == CAIRO_STATUS_SUCCESS && ext == ".png")
+        st = cairo_surface_write_to_png(surface, path.c_str());
     cairo_surface_finish(surface);
     if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(surface);
     cairo_surface_destroy(surface);
@@ -288,7 +304,8 @@ std::string drawLatencyPlot(const LatencyPlot& plot, const std::string& path) {
     // would report them otherwise).
     cairo_debug_reset_static_data();
     FcFini();
-    return st == CAIRO_STATUS_SUCCESS ? "" : fmt::format("{}: {}", path, cairo_status_to_string(st));
+    return st == CAIRO_STATUS_SUCCESS ? ""
+                                      : fmt::format("{}: {}", path, cairo_status_to_string(st));
 }
 
 }  // namespace foldback::cli

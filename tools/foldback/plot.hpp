@@ -9,13 +9,13 @@
 namespace foldback::cli {
 
 struct LatencyPlot {
-    std::string title;              // first line of the heading
+    std::string title;  // first line of the heading
     double rate = 48000;
-    std::vector<double> impulse;    // one period of the normalized impulse response
-    double measured = 0;            // frames (mean over the repeats)
-    long reported = 0;              // frames
-    std::string reportedDetail;     // "input 32 + output 32"
-    std::vector<double> repeats;    // frames, one per repeat
+    std::vector<double> impulse;  // one period of the normalized impulse response
+    double measured = 0;          // frames (mean over the repeats)
+    long reported = 0;            // frames
+    std::string reportedDetail;   // "input 32 + output 32"
+    std::vector<double> repeats;  // frames, one per repeat
 };
 
 // Writes path (.svg or .png). Returns "" or what went wrong.

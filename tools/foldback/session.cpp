@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::size_t kDiskChunk = 4096;  // frames per libsndfile call
 
-void interleave(std::span<const float* const> in, std::size_t offset, float* dst, std::size_t frames) noexcept {
+void interleave(std::span<const float* const> in, std::size_t offset, float* dst,
+                std::size_t frames) noexcept {
     const std::size_t ch = in.size();
     for (std::size_t c = 0; c < ch; ++c) {
         const float* src = in[c] + offset;
@@ -21,8 +22,8 @@ void interleave(std::span<const float* const> in, std::size_t offset, float* dst
     }
 }
 
-void deinterleave(const float* src, std::size_t channels, std::span<float* const> out, std::size_t offset,
-                  std::size_t frames) noexcept {
+void deinterleave(const float* src, std::size_t channels, std::span<float* const> out,
+                  std::size_t offset, std::size_t frames) noexcept {
     for (std::size_t c = 0; c < out.size() && c < channels; ++c) {
         float* d = out[c] + offset;
         const float* s = src + c;
@@ -34,28 +35,34 @@ void deinterleave(const float* src, std::size_t channels, std::span<float* const
 
 const char* gapCauseName(GapCause c) noexcept {
     switch (c) {
-        case GapCause::RingOverflow: return "ring overflow";
-        case GapCause::DeviceDrop: return "device drop-out";
-        case GapCause::RingUnderrun: return "ring underrun";
+        case GapCause::RingOverflow:
+            return "ring overflow";
+        case GapCause::DeviceDrop:
+            return "device drop-out";
+        case GapCause::RingUnderrun:
+            return "ring underrun";
     }
     return "gap";
 }
 
 std::string describeGap(const Gap& g, double rate) {
-    return fmt::format("{}: {} frames lost at {}..{} ({:.3f}-{:.3f} s)", gapCauseName(g.cause), g.frames,
-                       g.position, g.position + g.frames - 1, static_cast<double>(g.position) / rate,
+    return fmt::format("{}: {} frames lost at {}..{} ({:.3f}-{:.3f} s)", gapCauseName(g.cause),
+                       g.frames, g.position, g.position + g.frames - 1,
+                       static_cast<double>(g.position) / rate,
                        static_cast<double>(g.position + g.frames) / rate);
 }
 
 // ---- Recorder ------------------------------------------------------------------------------
 
-Recorder::Recorder(const RecorderOptions& options, double rate, std::size_t channels, GapLog& reports)
+Recorder::Recorder(const RecorderOptions& options, double rate, std::size_t channels,
+                   GapLog& reports)
     : options_(options),
       rate_(rate),
       channels_(channels),
       file_(SoundFile::openWrite(options.path, options.format, static_cast<int>(channels),
                                  static_cast<int>(std::lround(rate)))),
-      ring_(static_cast<std::size_t>(std::max(1024.0, std::ceil(options.ringSeconds * rate))), channels),
+      ring_(static_cast<std::size_t>(std::max(1024.0, std::ceil(options.ringSeconds * rate))),
+            channels),
       gaps_(65536),
       reports_(reports) {}
 
@@ -96,7 +103,8 @@ void Recorder::push(std::span<const float* const> in, long frames, std::int64_t 
         if (r.secondFrames) interleave(in, r.firstFrames, r.second, r.secondFrames);
         ring_.commitWrite(n);
         const std::size_t fill = ring_.capacity() - ring_.writable();
-        if (fill > maxFill_.load(std::memory_order_relaxed)) maxFill_.store(fill, std::memory_order_relaxed);
+        if (fill > maxFill_.load(std::memory_order_relaxed))
+            maxFill_.store(fill, std::memory_order_relaxed);
     } else {
         gap(position, frames, GapCause::RingOverflow);
     }
@@ -109,7 +117,9 @@ void Recorder::deviceGap(std::int64_t position, std::int64_t frames) noexcept {
     taken_.fetch_add(frames, std::memory_order_relaxed);
 }
 
-void Recorder::startDisk() { disk_ = std::thread([this] { diskLoop(); }); }
+void Recorder::startDisk() {
+    disk_ = std::thread([this] { diskLoop(); });
+}
 
 void Recorder::diskLoop() noexcept {
     std::vector<float> zeros(kDiskChunk * channels_, 0.0f);
@@ -132,7 +142,9 @@ void Recorder::diskLoop() noexcept {
             stalled = true;
             const std::int64_t until = nowNs() + static_cast<std::int64_t>(options_.stallMs * 1e6);
             while (nowNs() < until) {
-                struct timespec ts{0, 1'000'000};
+                struct timespec ts {
+                    0, 1'000'000
+                };
                 nanosleep(&ts, nullptr);
             }
         }
@@ -159,7 +171,9 @@ void Recorder::diskLoop() noexcept {
             continue;
         }
         if (finishing && ring_.readable() == 0 && gaps_.empty()) break;
-        struct timespec ts{0, 2'000'000};
+        struct timespec ts {
+            0, 2'000'000
+        };
         nanosleep(&ts, nullptr);
     }
 }
@@ -174,18 +188,21 @@ std::string Recorder::finish() {
     finishing_.store(true, std::memory_order_release);
     if (disk_.joinable()) disk_.join();
     const std::string closeError = file_.close();
-    if (diskFailed_.load()) return fmt::format("writing stopped after {} frames: {}", written_.load(), diskError_);
+    if (diskFailed_.load())
+        return fmt::format("writing stopped after {} frames: {}", written_.load(), diskError_);
     return closeError;
 }
 
 // ---- Player --------------------------------------------------------------------------------
 
-Player::Player(const PlayerOptions& options, double deviceRate, std::size_t outputs, GapLog& reports)
+Player::Player(const PlayerOptions& options, double deviceRate, std::size_t outputs,
+               GapLog& reports)
     : options_(options),
       deviceRate_(deviceRate),
       outputs_(outputs),
       file_(SoundFile::openRead(options.path)),
-      ring_(static_cast<std::size_t>(std::max(2.0 * kDiskChunk, std::ceil(options.ringSeconds * deviceRate))),
+      ring_(static_cast<std::size_t>(
+                std::max(2.0 * kDiskChunk, std::ceil(options.ringSeconds * deviceRate))),
             outputs),
       reports_(reports) {
     const auto ch = static_cast<std::size_t>(file_.channels());
@@ -195,12 +212,14 @@ Player::Player(const PlayerOptions& options, double deviceRate, std::size_t outp
     if (file_.rate() != static_cast<int>(std::lround(deviceRate))) {
         ratio_ = deviceRate / file_.rate();
         int err = 0;
-        src_ = src_callback_new(&Player::srcFeed, SRC_SINC_BEST_QUALITY, static_cast<int>(ch), &err, this);
+        src_ = src_callback_new(&Player::srcFeed, SRC_SINC_BEST_QUALITY, static_cast<int>(ch), &err,
+                                this);
         if (!src_) {
             error(fmt::format("libsamplerate: {}", src_strerror(err)));
             throw kFileError;
         }
-        expectedFrames_ = static_cast<std::int64_t>(std::llround(static_cast<double>(file_.frames()) * ratio_));
+        expectedFrames_ =
+            static_cast<std::int64_t>(std::llround(static_cast<double>(file_.frames()) * ratio_));
     }
 }
 
@@ -212,7 +231,8 @@ Player::~Player() {
 
 long Player::srcFeed(void* self, float** data) {
     auto* p = static_cast<Player*>(self);
-    const sf_count_t got = sf_readf_float(p->file_.get(), p->fileBuf_.data(), static_cast<sf_count_t>(kDiskChunk));
+    const sf_count_t got =
+        sf_readf_float(p->file_.get(), p->fileBuf_.data(), static_cast<sf_count_t>(kDiskChunk));
     *data = p->fileBuf_.data();
     return static_cast<long>(std::max<sf_count_t>(got, 0));
 }
@@ -225,7 +245,8 @@ std::size_t Player::produce(std::size_t frames) noexcept {
         got = src_callback_read(src_, ratio_, static_cast<long>(frames), outBuf_.data());
         if (got <= 0 && src_error(src_) != 0) diskError_ = src_strerror(src_error(src_));
     } else {
-        got = static_cast<long>(sf_readf_float(file_.get(), outBuf_.data(), static_cast<sf_count_t>(frames)));
+        got = static_cast<long>(
+            sf_readf_float(file_.get(), outBuf_.data(), static_cast<sf_count_t>(frames)));
     }
     if (got <= 0) return 0;
     const auto n = static_cast<std::size_t>(got);
@@ -254,7 +275,9 @@ void Player::diskLoop() noexcept {
     while (!quit_.load(std::memory_order_acquire) && !eof_.load(std::memory_order_relaxed)) {
         const std::size_t space = ring_.writable();
         if (space < kDiskChunk / 4) {
-            struct timespec ts{0, 2'000'000};
+            struct timespec ts {
+                0, 2'000'000
+            };
             nanosleep(&ts, nullptr);
             continue;
         }
@@ -282,7 +305,8 @@ void Player::pull(std::span<float* const> out, long frames, std::int64_t positio
     if (!ended_) {
         // The timeline ran ahead of the file (a drop-out or an underrun): drop what is owed.
         if (debt_ > 0) {
-            const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(debt_), ring_.readable());
+            const std::size_t k =
+                std::min<std::size_t>(static_cast<std::size_t>(debt_), ring_.readable());
             ring_.commitRead(k);
             debt_ -= static_cast<std::int64_t>(k);
         }
@@ -291,7 +315,8 @@ void Player::pull(std::span<float* const> out, long frames, std::int64_t positio
             if (n > 0) {
                 const FrameRing::Region r = ring_.readRegion(n);
                 deinterleave(r.first, outputs_, out, 0, r.firstFrames);
-                if (r.secondFrames) deinterleave(r.second, outputs_, out, r.firstFrames, r.secondFrames);
+                if (r.secondFrames)
+                    deinterleave(r.second, outputs_, out, r.firstFrames, r.secondFrames);
                 ring_.commitRead(n);
                 played_.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
             }
@@ -305,7 +330,8 @@ void Player::pull(std::span<float* const> out, long frames, std::int64_t positio
                 const auto missing = static_cast<std::int64_t>(want - n);
                 debt_ += missing;
                 underrun_.fetch_add(missing, std::memory_order_relaxed);
-                reports_.add(Gap{0, position + static_cast<std::int64_t>(n), missing, GapCause::RingUnderrun});
+                reports_.add(Gap{0, position + static_cast<std::int64_t>(n), missing,
+                                 GapCause::RingUnderrun});
             }
         }
     }
@@ -371,8 +397,8 @@ void Session::notify(long selector, long) noexcept {
     if (selector == kAsioOverload) {
         const long long i = overloadCount_.fetch_add(1, std::memory_order_relaxed);
         if (i >= 0 && static_cast<std::size_t>(i) < kOverloadSlots)
-            overloadAt_[static_cast<std::size_t>(i)].store(position_.load(std::memory_order_relaxed),
-                                                           std::memory_order_relaxed);
+            overloadAt_[static_cast<std::size_t>(i)].store(
+                position_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     } else if (selector == kAsioResetRequest) {
         reset_.store(true, std::memory_order_relaxed);
     }
@@ -380,8 +406,10 @@ void Session::notify(long selector, long) noexcept {
 
 std::vector<std::int64_t> Session::overloadPositions() const {
     std::vector<std::int64_t> out;
-    const auto n = std::min<long long>(overloadCount_.load(), static_cast<long long>(kOverloadSlots));
-    for (long long i = 0; i < n; ++i) out.push_back(overloadAt_[static_cast<std::size_t>(i)].load());
+    const auto n =
+        std::min<long long>(overloadCount_.load(), static_cast<long long>(kOverloadSlots));
+    for (long long i = 0; i < n; ++i)
+        out.push_back(overloadAt_[static_cast<std::size_t>(i)].load());
     return out;
 }
 

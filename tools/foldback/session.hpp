@@ -91,9 +91,9 @@ class Recorder {
     std::size_t channels_;
     SoundFile file_;
     FrameRing ring_;
-    EventRing<Gap> gaps_;       // audio thread -> disk thread: where to write silence
-    GapLog& reports_;           // audio thread -> control thread: what to tell the user
-    Gap pending_{};             // [rt] the gap still growing (frames == 0: none)
+    EventRing<Gap> gaps_;  // audio thread -> disk thread: where to write silence
+    GapLog& reports_;      // audio thread -> control thread: what to tell the user
+    Gap pending_{};        // [rt] the gap still growing (frames == 0: none)
     std::atomic<std::int64_t> taken_{0}, lost_{0}, written_{0};
     std::atomic<std::size_t> maxFill_{0};
     std::atomic<bool> finishing_{false}, diskFailed_{false};
@@ -129,7 +129,9 @@ class Player {
     const SoundFile& file() const noexcept { return file_; }
     std::int64_t fileFramesAtDeviceRate() const noexcept { return expectedFrames_; }
     std::int64_t played() const noexcept { return played_.load(std::memory_order_relaxed); }
-    std::int64_t underrunFrames() const noexcept { return underrun_.load(std::memory_order_relaxed); }
+    std::int64_t underrunFrames() const noexcept {
+        return underrun_.load(std::memory_order_relaxed);
+    }
     bool resampling() const noexcept { return src_ != nullptr; }
     std::string diskError() const { return diskError_; }
 
@@ -148,8 +150,9 @@ class Player {
     double ratio_ = 1.0;
     std::vector<float> fileBuf_, outBuf_;
     std::int64_t expectedFrames_ = 0;
-    std::int64_t debt_ = 0;  // [rt] frames the timeline ran ahead of the file (dropped when they come)
-    bool ended_ = false;     // [rt]
+    std::int64_t debt_ =
+        0;                // [rt] frames the timeline ran ahead of the file (dropped when they come)
+    bool ended_ = false;  // [rt]
     std::int64_t endPosition_ = 0;
     std::atomic<bool> eof_{false}, quit_{false};
     std::atomic<std::int64_t> played_{0}, underrun_{0};
@@ -180,14 +183,18 @@ class Session final : public FloatHandler {
     std::int64_t position() const noexcept { return position_.load(std::memory_order_relaxed); }
     // [control, after stop] frames of the take (the position, capped where it was to stop).
     std::int64_t takeFrames() const noexcept { return std::min(position(), stopAt_); }
-    std::int64_t deviceDropFrames() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+    std::int64_t deviceDropFrames() const noexcept {
+        return dropped_.load(std::memory_order_relaxed);
+    }
     bool resetRequested() const noexcept { return reset_.load(std::memory_order_relaxed); }
     // Overload notifications with the take position they arrived at (read after stop).
     std::vector<std::int64_t> overloadPositions() const;
     long long overloads() const noexcept { return overloadCount_.load(std::memory_order_relaxed); }
     // [control] moves what the audio thread reported so far into `gaps`.
     void collect(std::vector<Gap>& gaps);
-    long long unlistedGaps() const noexcept { return reports.unlisted.load(std::memory_order_relaxed); }
+    long long unlistedGaps() const noexcept {
+        return reports.unlisted.load(std::memory_order_relaxed);
+    }
 
   private:
     bool started_ = false;

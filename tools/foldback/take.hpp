@@ -13,19 +13,19 @@ struct TakeSpec {
     long bufferSize = 0;  // 0 = preferred
     double seconds = 0;   // 0 = until the file ends (play) or Ctrl-C (record)
     bool json = false;
-    bool quiet = false;   // no live line
+    bool quiet = false;  // no live line
 
     // record
-    std::string recordPath;         // "" = no recording
-    std::string recordChannels;     // "1-16"; "" = every input
-    std::string sampleFormat;       // float, s16, s24, s32 ("" = per container)
-    std::string sidecar;            // "" = <recordPath>.json; "-" = none
+    std::string recordPath;      // "" = no recording
+    std::string recordChannels;  // "1-16"; "" = every input
+    std::string sampleFormat;    // float, s16, s24, s32 ("" = per container)
+    std::string sidecar;         // "" = <recordPath>.json; "-" = none
     double recordRingSeconds = 4.0;
     double stallMs = 0, stallAt = 1.0;  // test only
 
     // play
-    std::string playPath;           // "" = nothing to play
-    std::string playChannels;       // "1-2"; "" = outputs 1..file channels
+    std::string playPath;      // "" = nothing to play
+    std::string playChannels;  // "1-2"; "" = outputs 1..file channels
     bool resample = false;
     double playRingSeconds = 2.0;
 };

@@ -13,21 +13,22 @@
 // output file begins with B + output_delay frames of silence).
 //
 // Settings ([file] in the instance's config.toml):
-//   input = "in.wav"                    one file: its channels are inputs 1..n
-//   input_files = ["a.wav", "", ...]    or several: each adds its channels in order ("" = one silent input)
-//   inputs = N                          input count (default: the files' channels, else 2)
-//   output = "out.wav"                  one file holding every output
-//   output_files = ["o1.wav", "", ...]  or one mono file per output ("" = discarded)
-//   outputs = N                         output count (default: len(output_files), else 2)
-//   output_format = "float"             float, s16, s24, s32 (the container follows the name)
-//   rate = 48000                        default: the input files' rate (they must agree)
-//   sample_type = "Float32LSB"          the ASIO sample type of every channel
-//   buffer_size = 256                   preferred; any size 16..8192 is accepted
-//   pacing = "realtime"                 or "fast": no waiting between periods
-//   length = 0                          frames; > 0: the device ends there (outputs hold exactly
-//                                       that many frames; "fast" then paces in real time)
-//   at_end = "silence"                  or "loop": what an input file gives past its end
-//   input_delay = 0, output_delay = 0   converter delays in frames (reported)
+//   input = "in.wav"              one file: its channels are inputs 1..n
+//   input_files = ["a.wav", ""]   or several: each adds its channels ("" = one silent input)
+//   inputs = N                    input count (default: the files' channels, else 2)
+//   output = "out.wav"            one file holding every output
+//   output_files = ["o1.wav", ""] or one mono file per output ("" = discarded)
+//   outputs = N                   output count (default: len(output_files), else 2)
+//   output_format = "float"       float, s16, s24, s32 (the container follows the name)
+//   rate = 48000                  default: the input files' rate (they must agree)
+//   sample_type = "Float32LSB"    the ASIO sample type of every channel
+//   buffer_size = 256             preferred; any size 16..8192 is accepted
+//   pacing = "realtime"           or "fast": no waiting between periods
+//   length = 0                    frames; > 0: the device ends there (outputs hold exactly
+//                                 that many frames; "fast" then paces in real time)
+//   at_end = "silence"            or "loop": what an input file gives past its end
+//   input_delay = 0               converter delays in frames (reported)
+//   output_delay = 0
 // Relative paths are relative to the instance's directory (where its `driver` file is).
 #include <pthread.h>
 #include <sched.h>
@@ -73,7 +74,8 @@ ASIOSampleType parseType(const std::string& s) {
 
 int outputFormat(const std::string& path, const std::string& sample) {
     std::string ext = fs::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     int major = 0;
     if (ext == ".wav")
         major = SF_FORMAT_WAV;
@@ -105,7 +107,7 @@ int outputFormat(const std::string& path, const std::string& sample) {
 }
 
 struct Input {
-    std::string path;   // "" = silence
+    std::string path;  // "" = silence
     SndPtr file;
     long channels = 1;  // device inputs it feeds
     long first = 0;     // first device input
@@ -113,7 +115,7 @@ struct Input {
 };
 
 struct Output {
-    std::string path;   // "" = discarded
+    std::string path;  // "" = discarded
     SndPtr file;
     long channels = 1;
     long first = 0;
@@ -166,9 +168,11 @@ class FileBackend final : public Backend {
                 in.file.reset(sf_open(in.path.c_str(), SFM_READ, &info));
                 if (!in.file)
                     fail(ASE_NotPresent, "[file] input {}: {}; fix the path", in.path,
-                         fs::exists(in.path) ? "not an audio file libsndfile reads" : "no such file");
+                         fs::exists(in.path) ? "not an audio file libsndfile reads"
+                                             : "no such file");
                 if (fileRate > 0 && info.samplerate != fileRate)
-                    fail(ASE_NotPresent, "[file] {} is {} Hz, {} {:g} Hz: input files must share one rate",
+                    fail(ASE_NotPresent,
+                         "[file] {} is {} Hz, {} {:g} Hz: input files must share one rate",
                          fs::path(in.path).filename().string(), info.samplerate,
                          fs::path(inputs_.front().path).filename().string(), fileRate);
                 fileRate = info.samplerate;
@@ -180,7 +184,8 @@ class FileBackend final : public Backend {
         }
         const long ins = cfg.integer("file", "inputs", inPaths.empty() ? 2 : fed, 0, 256);
         if (ins < fed)
-            fail(ASE_NotPresent, "[file] inputs = {} but the input files have {} channels: raise inputs", ins, fed);
+            fail(ASE_NotPresent,
+                 "[file] inputs = {} but the input files have {} channels: raise inputs", ins, fed);
 
         // Outputs.
         outputs_.clear();
@@ -188,9 +193,11 @@ class FileBackend final : public Backend {
         const auto outList = strings(cfg, "output_files");
         if (!outOne.empty() && !outList.empty())
             fail(ASE_NotPresent, "[file] has both output and output_files; keep one of them");
-        const long outs = cfg.integer("file", "outputs", outList.empty() ? 2 : static_cast<long>(outList.size()), 0, 256);
+        const long outs = cfg.integer(
+            "file", "outputs", outList.empty() ? 2 : static_cast<long>(outList.size()), 0, 256);
         if (!outList.empty() && static_cast<long>(outList.size()) != outs)
-            fail(ASE_NotPresent, "[file] output_files has {} entries for {} outputs: give one per output",
+            fail(ASE_NotPresent,
+                 "[file] output_files has {} entries for {} outputs: give one per output",
                  outList.size(), outs);
         const std::string sample = cfg.string("file", "output_format", "float");
         if (!outOne.empty()) {
@@ -211,14 +218,17 @@ class FileBackend final : public Backend {
 
         Capabilities caps;
         for (long i = 0; i < ins; ++i) caps.inputs.push_back({fmt::format("File In {}", i + 1), 0});
-        for (long i = 0; i < outs; ++i) caps.outputs.push_back({fmt::format("File Out {}", i + 1), 0});
+        for (long i = 0; i < outs; ++i)
+            caps.outputs.push_back({fmt::format("File Out {}", i + 1), 0});
         caps.sampleType = parseType(cfg.string("file", "sample_type", "Float32LSB"));
         caps.bufferSizes = {16, 8192, cfg.integer("file", "buffer_size", 256, 16, 8192), 1};
         caps.rate = cfg.number("file", "rate", fileRate > 0 ? fileRate : 48000);
         if (fileRate > 0 && caps.rate != fileRate)
-            fail(ASE_NoClock, "[file] rate = {:g} but the input files are {:g} Hz; it does not resample",
+            fail(ASE_NoClock,
+                 "[file] rate = {:g} but the input files are {:g} Hz; it does not resample",
                  caps.rate, fileRate);
-        if (caps.rate < 1000 || caps.rate > 768000) fail(ASE_NoClock, "[file] rate = {:g} is out of range", caps.rate);
+        if (caps.rate < 1000 || caps.rate > 768000)
+            fail(ASE_NoClock, "[file] rate = {:g} is out of range", caps.rate);
         caps.rates = {caps.rate};
         rate_ = caps.rate;
         inCount_ = static_cast<std::size_t>(ins);
@@ -239,11 +249,13 @@ class FileBackend final : public Backend {
     void prepare(const StreamSetup& setup) override {
         frames_ = setup.bufferSize;
         inBuf_.assign(static_cast<std::size_t>(frames_) * std::max<std::size_t>(inCount_, 1), 0.0f);
-        outBuf_.assign(static_cast<std::size_t>(frames_) * std::max<std::size_t>(outCount_, 1), 0.0f);
+        outBuf_.assign(static_cast<std::size_t>(frames_) * std::max<std::size_t>(outCount_, 1),
+                       0.0f);
         long widest = 1;
         for (const auto& in : inputs_) widest = std::max(widest, in.channels);
         scratch_.assign(static_cast<std::size_t>(frames_ * std::max<long>(widest, 1)), 0.0f);
-        zeros_.assign(static_cast<std::size_t>(frames_) * std::max<std::size_t>(outCount_, 1), 0.0f);
+        zeros_.assign(static_cast<std::size_t>(frames_) * std::max<std::size_t>(outCount_, 1),
+                      0.0f);
         inPtr_ = inBuf_.data();
         outPtr_ = outBuf_.data();
     }
@@ -257,7 +269,8 @@ class FileBackend final : public Backend {
     void start() override {
         for (auto& in : inputs_)
             if (in.file && sf_seek(in.file.get(), 0, SEEK_SET) < 0)
-                fail(ASE_HWMalfunction, "[file] input \"{}\" cannot be rewound: {}", in.path, sf_strerror(in.file.get()));
+                fail(ASE_HWMalfunction, "[file] input \"{}\" cannot be rewound: {}", in.path,
+                     sf_strerror(in.file.get()));
         for (std::size_t k = 0; k < outputs_.size(); ++k) {
             Output& o = outputs_[k];
             o.file.reset();
@@ -267,11 +280,13 @@ class FileBackend final : public Backend {
             info.channels = static_cast<int>(o.channels);
             info.format = formats_[k];
             if (!sf_format_check(&info))
-                fail(ASE_HWMalfunction, "[file] {}: that format cannot hold {} channels at {:g} Hz; use .w64",
+                fail(ASE_HWMalfunction,
+                     "[file] {}: that format cannot hold {} channels at {:g} Hz; use .w64",
                      fs::path(o.path).filename().string(), o.channels, rate_);
             o.file.reset(sf_open(o.path.c_str(), SFM_WRITE, &info));
             if (!o.file)
-                fail(ASE_HWMalfunction, "[file] cannot create {}: check the folder exists and is writable", o.path);
+                fail(ASE_HWMalfunction,
+                     "[file] cannot create {}: check the folder exists and is writable", o.path);
             sf_command(o.file.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
         }
         inPos_ = -(frames_ + inputDelay_);
@@ -287,7 +302,8 @@ class FileBackend final : public Backend {
     void stop() noexcept override {
         for (auto& o : outputs_) o.file.reset();  // sf_close finalizes the headers
         if (writeFailed_)
-            std::fprintf(stderr, "foldback file driver: writing the output stopped: %s\n", writeError_.c_str());
+            std::fprintf(stderr, "foldback file driver: writing the output stopped: %s\n",
+                         writeError_.c_str());
     }
 
     WaitResult wait() noexcept override {
@@ -303,7 +319,9 @@ class FileBackend final : public Backend {
         }
         if (length_ > 0 && timeline_ >= length_) {
             const auto periodNs = static_cast<long>(1e9 * static_cast<double>(frames_) / rate_);
-            struct timespec ts{periodNs / 1'000'000'000, periodNs % 1'000'000'000};
+            struct timespec ts {
+                periodNs / 1'000'000'000, periodNs % 1'000'000'000
+            };
             nanosleep(&ts, nullptr);
         }
         return WaitResult::Ready;
@@ -338,7 +356,8 @@ class FileBackend final : public Backend {
         if (!arr) fail(ASE_NotPresent, "[file] {} must be an array of strings (file names)", key);
         for (const auto& e : *arr) {
             auto v = e.value<std::string>();
-            if (!e.is_string() || !v) fail(ASE_NotPresent, "[file] {} must be an array of strings (file names)", key);
+            if (!e.is_string() || !v)
+                fail(ASE_NotPresent, "[file] {} must be an array of strings (file names)", key);
             out.push_back(*v);
         }
         return out;
@@ -349,13 +368,15 @@ class FileBackend final : public Backend {
         const std::size_t ch = inCount_;
         std::memset(dst, 0, static_cast<std::size_t>(frames_) * ch * sizeof(float));
         // Frames before the file's start (the input latency) are silence.
-        const long lead = inPos_ < 0 ? static_cast<long>(std::min<std::int64_t>(-inPos_, frames_)) : 0;
+        const long lead =
+            inPos_ < 0 ? static_cast<long>(std::min<std::int64_t>(-inPos_, frames_)) : 0;
         const long want = frames_ - lead;
         for (auto& in : inputs_) {
             if (!in.file || want <= 0) continue;
             long got = 0;
             while (got < want) {
-                const sf_count_t n = sf_readf_float(in.file.get(), scratch_.data() + got * in.channels, want - got);
+                const sf_count_t n =
+                    sf_readf_float(in.file.get(), scratch_.data() + got * in.channels, want - got);
                 if (n > 0) {
                     got += static_cast<long>(n);
                     continue;
@@ -365,7 +386,8 @@ class FileBackend final : public Backend {
             }
             for (long i = 0; i < got; ++i)
                 for (long c = 0; c < in.channels; ++c)
-                    dst[static_cast<std::size_t>(lead + i) * ch + static_cast<std::size_t>(in.first + c)] =
+                    dst[static_cast<std::size_t>(lead + i) * ch +
+                        static_cast<std::size_t>(in.first + c)] =
                         scratch_[static_cast<std::size_t>(i * in.channels + c)];
         }
         inPos_ += frames_;
@@ -374,7 +396,8 @@ class FileBackend final : public Backend {
     // [rt] frames of interleaved output (outCount_ channels), capped at `length`.
     void writeOutputs(const float* src, long frames) noexcept {
         long n = frames;
-        if (length_ > 0) n = static_cast<long>(std::clamp<std::int64_t>(length_ - outPos_, 0, frames));
+        if (length_ > 0)
+            n = static_cast<long>(std::clamp<std::int64_t>(length_ - outPos_, 0, frames));
         if (n <= 0) return;
         for (std::size_t k = 0; k < outputs_.size(); ++k) {
             Output& o = outputs_[k];
@@ -384,7 +407,9 @@ class FileBackend final : public Backend {
                 done = sf_writef_float(o.file.get(), src, n);
             } else {
                 float* mono = scratch_.data();
-                for (long i = 0; i < n; ++i) mono[i] = src[static_cast<std::size_t>(i) * outCount_ + static_cast<std::size_t>(o.first)];
+                for (long i = 0; i < n; ++i)
+                    mono[i] = src[static_cast<std::size_t>(i) * outCount_ +
+                                  static_cast<std::size_t>(o.first)];
                 done = sf_writef_float(o.file.get(), mono, n);
             }
             if (done != n && !writeFailed_) {
@@ -399,7 +424,8 @@ class FileBackend final : public Backend {
     void writeSilence(long frames) noexcept {
         while (frames > 0) {
             const long n = std::min(frames, frames_ > 0 ? frames_ : 256L);
-            if (zeros_.size() < static_cast<std::size_t>(n) * std::max<std::size_t>(outCount_, 1)) return;
+            if (zeros_.size() < static_cast<std::size_t>(n) * std::max<std::size_t>(outCount_, 1))
+                return;
             writeOutputs(zeros_.data(), n);
             frames -= n;
         }
@@ -423,11 +449,14 @@ class FileBackend final : public Backend {
     std::atomic<bool> lost_{false};
 };
 
-std::unique_ptr<Backend> makeBackend() { return std::make_unique<FileBackend>(); }
+std::unique_ptr<Backend> makeBackend() {
+    return std::make_unique<FileBackend>();
+}
 
 }  // namespace
 
 }  // namespace foldback::filedrv
 
-FOLDBACK_DRIVER_ENTRY_POINTS("Foldback File", "Foldback file device: inputs from files, outputs to files",
+FOLDBACK_DRIVER_ENTRY_POINTS("Foldback File",
+                             "Foldback file device: inputs from files, outputs to files",
                              &foldback::filedrv::makeBackend)

@@ -23,11 +23,13 @@ class Router final : public FloatHandler {
   public:
     explicit Router(std::vector<int> map = {}) : map_(std::move(map)) {}
     void processFloat(const Block& b) override {
-        for (float* o : b.out) std::memset(o, 0, static_cast<std::size_t>(b.frames) * sizeof(float));
+        for (float* o : b.out)
+            std::memset(o, 0, static_cast<std::size_t>(b.frames) * sizeof(float));
         for (std::size_t i = 0; i < b.in.size(); ++i) {
             const int to = map_.empty() ? static_cast<int>(i) : map_[i];
             if (to >= 0 && static_cast<std::size_t>(to) < b.out.size())
-                std::memcpy(b.out[static_cast<std::size_t>(to)], b.in[i], static_cast<std::size_t>(b.frames) * sizeof(float));
+                std::memcpy(b.out[static_cast<std::size_t>(to)], b.in[i],
+                            static_cast<std::size_t>(b.frames) * sizeof(float));
         }
         frames.fetch_add(b.frames, std::memory_order_relaxed);
     }
@@ -56,7 +58,8 @@ std::string bytesOf(const std::string& path) {
     return s.str();
 }
 
-Audio impulses(int channels, std::int64_t frames, std::vector<std::tuple<std::int64_t, int, float>> at) {
+Audio impulses(int channels, std::int64_t frames,
+               std::vector<std::tuple<std::int64_t, int, float>> at) {
     Audio a;
     a.channels = channels;
     a.rate = 48000;
@@ -82,12 +85,16 @@ class FileLatency : public ::testing::TestWithParam<Shape> {};
 
 TEST_P(FileLatency, AnInputFrameReturnsAfterExactlyTheReportedLatency) {
     const Shape p = GetParam();
-    const std::string tag = std::to_string(p.buffer) + "_" + std::to_string(p.inDelay) + "_" + std::to_string(p.outDelay);
+    const std::string tag = std::to_string(p.buffer) + "_" + std::to_string(p.inDelay) + "_" +
+                            std::to_string(p.outDelay);
     const std::string in = file("imp" + tag + ".wav"), out = file("out" + tag + ".wav");
-    writeAudio(in, impulses(2, 20000, {{0, 0, 0.5f}, {100, 1, -0.25f}, {1000, 0, 1.0f}, {19999, 1, 0.125f}}));
+    writeAudio(in, impulses(2, 20000,
+                            {{0, 0, 0.5f}, {100, 1, -0.25f}, {1000, 0, 1.0f}, {19999, 1, 0.125f}}));
     addInstance("lat" + tag, FOLDBACK_FILE_SO,
-                "[file]\ninput = \"" + in + "\"\noutput = \"" + out + "\"\npacing = \"fast\"\nlength = 24000\n" +
-                    "input_delay = " + std::to_string(p.inDelay) + "\noutput_delay = " + std::to_string(p.outDelay) + "\n");
+                "[file]\ninput = \"" + in + "\"\noutput = \"" + out +
+                    "\"\npacing = \"fast\"\nlength = 24000\n" +
+                    "input_delay = " + std::to_string(p.inDelay) +
+                    "\noutput_delay = " + std::to_string(p.outDelay) + "\n");
     Driver d = Driver::load("lat" + tag);
     Router h;
     Request req{.inputs = {0, 1}, .outputs = {0, 1}, .bufferSize = p.buffer};
@@ -108,15 +115,18 @@ TEST_P(FileLatency, AnInputFrameReturnsAfterExactlyTheReportedLatency) {
             const std::int64_t s = t - total;
             const float want = s >= 0 && s < src.frames ? src.at(s, c) : 0.0f;
             if (bits(o.at(t, c)) != bits(want) && bad++ == 0)
-                ADD_FAILURE() << "frame " << t << " ch " << c << ": " << o.at(t, c) << " != " << want;
+                ADD_FAILURE() << "frame " << t << " ch " << c << ": " << o.at(t, c)
+                              << " != " << want;
         }
     EXPECT_EQ(bad, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, FileLatency,
-                         ::testing::Values(Shape{64, 0, 0}, Shape{32, 3, 5}, Shape{256, 0, 17}, Shape{16, 100, 0}),
+                         ::testing::Values(Shape{64, 0, 0}, Shape{32, 3, 5}, Shape{256, 0, 17},
+                                           Shape{16, 100, 0}),
                          [](const auto& i) {
-                             return std::to_string(i.param.buffer) + "_" + std::to_string(i.param.inDelay) + "_" +
+                             return std::to_string(i.param.buffer) + "_" +
+                                    std::to_string(i.param.inDelay) + "_" +
                                     std::to_string(i.param.outDelay);
                          });
 
@@ -125,15 +135,17 @@ TEST(FileDriver, SameInputsSameHostSameOutputBytes) {
     Audio a;
     a.channels = 3;
     a.rate = 44100;
-    for (int i = 0; i < 3 * 30000; ++i) a.data.push_back(static_cast<float>(std::sin(i * 0.001) * 0.5));
+    for (int i = 0; i < 3 * 30000; ++i)
+        a.data.push_back(static_cast<float>(std::sin(i * 0.001) * 0.5));
     writeAudio(in, a);
     std::string outputs[2];
     for (int run = 0; run < 2; ++run) {
         outputs[run] = file("det-out" + std::to_string(run) + ".w64");
         const std::string name = "det" + std::to_string(run);
-        addInstance(name, FOLDBACK_FILE_SO,
-                    "[file]\ninput = \"" + in + "\"\noutput = \"" + outputs[run] +
-                        "\"\noutputs = 3\npacing = \"fast\"\nlength = 40000\noutput_format = \"s24\"\n");
+        addInstance(
+            name, FOLDBACK_FILE_SO,
+            "[file]\ninput = \"" + in + "\"\noutput = \"" + outputs[run] +
+                "\"\noutputs = 3\npacing = \"fast\"\nlength = 40000\noutput_format = \"s24\"\n");
         Driver d = Driver::load(name);
         EXPECT_EQ(d.sampleRate(), 44100.0);
         Router h({2, 0, 1});
@@ -147,15 +159,18 @@ TEST(FileDriver, SameInputsSameHostSameOutputBytes) {
 TEST(FileDriver, FastIsFasterThanRealTimeAndRealtimeIsPaced) {
     const std::string in = file("pace.wav");
     writeAudio(in, impulses(1, 24000, {{5, 0, 1.0f}}));
-    addInstance("fast", FOLDBACK_FILE_SO, "[file]\ninput = \"" + in + "\"\noutputs = 1\npacing = \"fast\"\n");
+    addInstance("fast", FOLDBACK_FILE_SO,
+                "[file]\ninput = \"" + in + "\"\noutputs = 1\npacing = \"fast\"\n");
     addInstance("paced", FOLDBACK_FILE_SO, "[file]\ninput = \"" + in + "\"\noutputs = 1\n");
     Driver f = Driver::load("fast");
     Router hf;
-    const double fast = runFor(f, {.inputs = {0}, .outputs = {0}, .bufferSize = 64}, hf, 48000);  // 1 s of audio
+    const double fast =
+        runFor(f, {.inputs = {0}, .outputs = {0}, .bufferSize = 64}, hf, 48000);  // 1 s of audio
     EXPECT_LT(fast, 0.5) << "fast mode took " << fast << " s for 1 s of audio";
     Driver p = Driver::load("paced");
     Router hp;
-    const double paced = runFor(p, {.inputs = {0}, .outputs = {0}, .bufferSize = 64}, hp, 24000);  // 0.5 s
+    const double paced =
+        runFor(p, {.inputs = {0}, .outputs = {0}, .bufferSize = 64}, hp, 24000);  // 0.5 s
     EXPECT_GT(paced, 0.45);
     EXPECT_LT(paced, 2.0);
 }
@@ -167,8 +182,9 @@ TEST(FileDriver, SeveralInputFilesAndOneFilePerOutput) {
     const std::string o1 = file("o1.wav"), o3 = file("o3.flac");
     // inputs: st.wav (2) + one silent + mono.wav (1) = 4; outputs: o1, discarded, o3
     addInstance("multi", FOLDBACK_FILE_SO,
-                "[file]\ninput_files = [\"" + st + "\", \"\", \"" + mono + "\"]\noutput_files = [\"" + o1 + "\", \"\", \"" +
-                    o3 + "\"]\npacing = \"fast\"\nlength = 4800\noutput_format = \"s24\"\n");
+                "[file]\ninput_files = [\"" + st + "\", \"\", \"" + mono +
+                    "\"]\noutput_files = [\"" + o1 + "\", \"\", \"" + o3 +
+                    "\"]\npacing = \"fast\"\nlength = 4800\noutput_format = \"s24\"\n");
     Driver d = Driver::load("multi");
     ASSERT_EQ(d.inputCount(), 4);
     ASSERT_EQ(d.outputCount(), 3);
@@ -183,7 +199,8 @@ TEST(FileDriver, SeveralInputFilesAndOneFilePerOutput) {
     EXPECT_EQ(c.at(30 + 128, 0), 0.75f);  // 0.75 is exact in 24 bits
     EXPECT_EQ(c.format & SF_FORMAT_TYPEMASK, SF_FORMAT_FLAC);
     double rest = 0;
-    for (std::int64_t t = 0; t < a.frames; ++t) rest += std::fabs(a.at(t, 0)) + std::fabs(c.at(t, 0));
+    for (std::int64_t t = 0; t < a.frames; ++t)
+        rest += std::fabs(a.at(t, 0)) + std::fabs(c.at(t, 0));
     EXPECT_FLOAT_EQ(static_cast<float>(rest), 1.25f);
 }
 
@@ -193,8 +210,9 @@ TEST(FileDriver, AtEndLoopRepeatsTheInputAndSilenceStops) {
     for (const char* mode : {"loop", "silence"}) {
         const std::string out = file(std::string("end-") + mode + ".wav");
         addInstance(std::string("end") + mode, FOLDBACK_FILE_SO,
-                    "[file]\ninput = \"" + in + "\"\noutput = \"" + out + "\"\noutputs = 1\npacing = \"fast\"\nlength = 5000\nat_end = \"" +
-                        mode + "\"\n");
+                    "[file]\ninput = \"" + in + "\"\noutput = \"" + out +
+                        "\"\noutputs = 1\npacing = \"fast\"\nlength = 5000\nat_end = \"" + mode +
+                        "\"\n");
         Driver d = Driver::load(std::string("end") + mode);
         Router h;
         runFor(d, {.inputs = {0}, .outputs = {0}, .bufferSize = 50}, h, 6000);
@@ -212,9 +230,10 @@ TEST(FileDriver, AtEndLoopRepeatsTheInputAndSilenceStops) {
 TEST(FileDriver, SixteenBitSampleTypeStillCarriesTheSignal) {
     const std::string in = file("i16.wav"), out = file("o16.wav");
     writeAudio(in, impulses(1, 2000, {{7, 0, 0.5f}, {8, 0, -0.25f}}));
-    addInstance("i16", FOLDBACK_FILE_SO,
-                "[file]\ninput = \"" + in + "\"\noutput = \"" + out +
-                    "\"\noutputs = 1\npacing = \"fast\"\nlength = 2000\nsample_type = \"Int16LSB\"\n");
+    addInstance(
+        "i16", FOLDBACK_FILE_SO,
+        "[file]\ninput = \"" + in + "\"\noutput = \"" + out +
+            "\"\noutputs = 1\npacing = \"fast\"\nlength = 2000\nsample_type = \"Int16LSB\"\n");
     Driver d = Driver::load("i16");
     EXPECT_EQ(d.channels(true)[0].type, ASIOSTInt16LSB);
     Router h;
@@ -263,12 +282,15 @@ TEST(FileDriver, BrokenConfigurationsSayWhatToFix) {
         s.start();
         ADD_FAILURE() << "start should fail";
     } catch (const std::exception& ex) {
-        EXPECT_NE(std::string(ex.what()).find("/nonexistent/out.wav"), std::string::npos) << ex.what();
+        EXPECT_NE(std::string(ex.what()).find("/nonexistent/out.wav"), std::string::npos)
+            << ex.what();
     }
 }
 
 TEST(FileDriver, RelativePathsAreRelativeToTheInstance) {
-    addInstance("rel", FOLDBACK_FILE_SO, "[file]\ninput = \"in.wav\"\noutput = \"out.wav\"\noutputs = 1\npacing = \"fast\"\nlength = 1000\n");
+    addInstance("rel", FOLDBACK_FILE_SO,
+                "[file]\ninput = \"in.wav\"\noutput = \"out.wav\"\noutputs = 1\npacing = "
+                "\"fast\"\nlength = 1000\n");
     const std::string dir = sandbox() + "/drivers/rel/";
     writeAudio(dir + "in.wav", impulses(1, 500, {{1, 0, 0.5f}}));
     Driver d = Driver::load("rel");
