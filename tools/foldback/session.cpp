@@ -61,7 +61,8 @@ Recorder::Recorder(const RecorderOptions& options, double rate, std::size_t chan
       channels_(channels),
       file_(SoundFile::openWrite(options.path, options.format, static_cast<int>(channels),
                                  static_cast<int>(std::lround(rate)))),
-      ring_(static_cast<std::size_t>(std::max(1024.0, std::ceil(options.ringSeconds * rate))),
+      ring_(std::max(options.minFrames, static_cast<std::size_t>(std::max(
+                                            1024.0, std::ceil(options.ringSeconds * rate)))),
             channels),
       gaps_(65536),
       reports_(reports) {}
@@ -202,7 +203,8 @@ Player::Player(const PlayerOptions& options, double deviceRate, std::size_t outp
       outputs_(outputs),
       file_(SoundFile::openRead(options.path)),
       ring_(static_cast<std::size_t>(
-                std::max(2.0 * kDiskChunk, std::ceil(options.ringSeconds * deviceRate))),
+                std::max(2.0 * kDiskChunk, std::ceil(options.ringSeconds * deviceRate))) +
+                options.minFrames,
             outputs),
       reports_(reports) {
     const auto ch = static_cast<std::size_t>(file_.channels());

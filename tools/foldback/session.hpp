@@ -51,6 +51,7 @@ struct RecorderOptions {
     std::string path;
     int format = 0;             // writeFormat()
     double ringSeconds = 4.0;   // ring size
+    std::size_t minFrames = 0;  // at least this many (a few periods)
     double stallMs = 0;         // test only: the disk thread sleeps this long, once,
     double stallAtSeconds = 1;  // when this much of the take is written
 };
@@ -105,6 +106,7 @@ struct PlayerOptions {
     std::string path;
     bool resample = false;
     double ringSeconds = 2.0;
+    std::size_t minFrames = 0;
 };
 
 // File -> disk thread (resampling) -> ring -> output channels.

@@ -108,6 +108,7 @@ int runTake(const TakeSpec& spec) {
         po.path = spec.playPath;
         po.resample = spec.resample;
         po.ringSeconds = spec.playRingSeconds;
+        po.minFrames = 4 * static_cast<std::size_t>(frames);
         session.player = std::make_unique<Player>(po, rate, outs.size(), session.reports);
     }
     if (recording) {
@@ -115,6 +116,8 @@ int runTake(const TakeSpec& spec) {
         ro.path = spec.recordPath;
         ro.format = writeFormat(spec.recordPath, spec.sampleFormat);
         ro.ringSeconds = spec.recordRingSeconds;
+        ro.minFrames =
+            4 * static_cast<std::size_t>(frames);  // a ring smaller than a period never fits one
         ro.stallMs = spec.stallMs;
         ro.stallAtSeconds = spec.stallAt;
         session.recorder = std::make_unique<Recorder>(ro, rate, ins.size(), session.reports);
