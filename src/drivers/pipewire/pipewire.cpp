@@ -163,6 +163,7 @@ std::string remoteName(const std::string& configured) {
 struct Target {
     std::string node;                 // node.name, "" = none
     std::vector<fbpw_port_info> ports;
+    bool monitor = false;             // a capture from a sink: its monitor ports
 };
 
 class PipeWireBackend final : public Backend {
@@ -216,17 +217,21 @@ class PipeWireBackend final : public Backend {
 
     Latency latency(long bufferSize) const override {
         if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
-        const auto q = static_cast<std::uint32_t>(bufferSize);
+        // Latency parameters count in quanta of the graph: the one it runs at while streaming
+        // (it may differ from the host's size until the host re-creates its buffers).
+        const long running = streaming_.load() ? graphQuantum_.load() : 0;
+        const long quantum = running > 0 ? running : bufferSize;
+        const auto q = static_cast<std::uint32_t>(quantum);
         const auto rate = static_cast<std::uint32_t>(kitRate_ > 0 ? kitRate_ : 48000);
-        long in = 0, out = 0;
+        long in = feedbackLoop_ ? quantum : 0, out = 0;
         if (nodeOpen_) {
             // What the graph sends to our ports.
-            in = static_cast<long>(fbpw_latency(pw_, 1, q, rate));
-            out = static_cast<long>(fbpw_latency(pw_, 0, q, rate));
+            in += static_cast<long>(fbpw_latency(pw_, 1, q, rate));
+            out += static_cast<long>(fbpw_latency(pw_, 0, q, rate));
         } else if (settings_.autoConnect) {
             // No node yet: what the ports it will be linked to claim.
-            in = estimate(source_.node, true, inNames_.size(), q, rate);
-            out = estimate(sink_.node, false, outNames_.size(), q, rate);
+            in += estimate(source_.node, true, inNames_.size(), q, rate);
+            out += estimate(sink_.node, false, outNames_.size(), q, rate);
         }
         return {in, out, std::max(0L, in - bufferSize), std::max(0L, out - bufferSize)};
     }
@@ -389,6 +394,7 @@ class PipeWireBackend final : public Backend {
         }
         ports.resize(static_cast<std::size_t>(std::min<int>(n, static_cast<int>(kMaxChannels))));
         t.ports = std::move(ports);
+        t.monitor = capture && fbpw_node_is_sink(pw, t.node.c_str()) == 1;
         return t;
     }
 
@@ -419,6 +425,12 @@ class PipeWireBackend final : public Backend {
         const long ins = count(settings_.inputs, source_);
         const long outs = count(settings_.outputs, sink_);
         if (ins + outs == 0) fail(ASE_NotPresent, "[pipewire] inputs = 0 and outputs = 0: no channel left");
+        // Inputs from the monitor of the sink our outputs feed: a cycle in the graph. The
+        // node runs before that sink in every cycle, so what the monitor returns in cycle n
+        // reaches our inputs in cycle n + 1: one quantum more capture latency, which no
+        // port's Latency parameter carries (docs/drivers/pipewire.md, "Latency").
+        feedbackLoop_ = settings_.autoConnect && source_.monitor && source_.node == sink_.node && ins > 0 &&
+                        outs > 0 && !source_.ports.empty() && !sink_.ports.empty();
         // Channel names are the node's port names.
         inNames_ = portNames("in", ins, source_, settings_.autoConnect);
         outNames_ = portNames("out", outs, sink_, settings_.autoConnect);
@@ -472,9 +484,18 @@ class PipeWireBackend final : public Backend {
         return {mn, mx, pref, gran};
     }
 
+    // A node that went away since init: nothing to link, nothing to estimate.
+    Target resolveQuietly(const std::string& node, bool capture) const {
+        if (node.empty()) return {};
+        try {
+            return resolve(pw_, node, capture);
+        } catch (const Error&) {
+            return {};
+        }
+    }
+
     long estimate(const std::string& node, bool capture, std::size_t channels, std::uint32_t q, std::uint32_t rate) const {
-        if (node.empty()) return 0;
-        const Target t = resolve(pw_, node, capture);
+        const Target t = resolveQuietly(node, capture);
         std::vector<std::uint32_t> ids;
         for (std::size_t i = 0; i < t.ports.size() && i < channels; ++i) ids.push_back(t.ports[i].id);
         return static_cast<long>(
@@ -535,8 +556,8 @@ class PipeWireBackend final : public Backend {
 
     void link() {
         // Port ids change when a node is re-created: resolve again by name.
-        const Target source = source_.node.empty() ? Target{} : resolve(pw_, source_.node, true);
-        const Target sink = sink_.node.empty() ? Target{} : resolve(pw_, sink_.node, false);
+        const Target source = resolveQuietly(source_.node, true);
+        const Target sink = resolveQuietly(sink_.node, false);
         for (std::size_t i = 0; i < inNames_.size() && i < source.ports.size(); ++i)
             if (fbpw_filter_link(pw_, 1, static_cast<std::uint32_t>(i), source.ports[i].id) == 0) ++linked_;
         for (std::size_t i = 0; i < outNames_.size() && i < sink.ports.size(); ++i)
@@ -678,7 +699,8 @@ class PipeWireBackend final : public Backend {
     Target source_, sink_;
     std::vector<std::string> inNames_, outNames_;
     double pinnedRate_ = 0;
-    bool nodeOpen_ = false;  // createBuffers made the node
+    bool nodeOpen_ = false;      // createBuffers made the node
+    bool feedbackLoop_ = false;  // inputs from the monitor of the sink our outputs feed
     bool creatorSet_ = false;
     FoldbackThreadCreator creator_{nullptr, nullptr};
 

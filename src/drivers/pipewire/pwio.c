@@ -700,6 +700,14 @@ int fbpw_node_ports(fbpw *pw, const char *node_name, int capture, fbpw_port_info
     return count;
 }
 
+int fbpw_node_is_sink(fbpw *pw, const char *node_name) {
+    pw_thread_loop_lock(pw->loop);
+    const struct node_entry *node = find_node(pw, node_name);
+    const int sink = node && strstr(node->media_class, "Sink") != NULL;
+    pw_thread_loop_unlock(pw->loop);
+    return sink;
+}
+
 int fbpw_set_thread_creator(fbpw *pw, int (*create)(void *, pthread_t *, void *(*)(void *), void *), void *context) {
     struct pw_data_loop *dl = pw_context_get_data_loop(pw->context);
     if (pw->filter) return -EBUSY;

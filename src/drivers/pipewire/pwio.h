@@ -102,6 +102,8 @@ int fbpw_default_node(fbpw *pw, int sink, char *name, size_t len);
  * ports) or a playback (capture = 0: its inputs) in port order. Returns the number found
  * (up to cap written) or -ENOENT when no node has that name. */
 int fbpw_node_ports(fbpw *pw, const char *node_name, int capture, fbpw_port_info *out, int cap);
+/* 1 when the node is a sink (media.class "…/Sink"): a capture from it is its monitor. */
+int fbpw_node_is_sink(fbpw *pw, const char *node_name);
 
 /* The data loop's thread (the node's real-time thread) is created through `create` from
  * now on (NULL = PipeWire's own, module-rt's). Restarts the data loop: only while no

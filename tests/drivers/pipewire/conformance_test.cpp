@@ -1,9 +1,16 @@
 // The whole conformance suite (tests/conformance, what `foldback certify` runs) against the
 // PipeWire driver on a private PipeWire whose nodes choose the quantum (PW_RIG_FORCE=0),
-// with the loop out k -> rig-sink -> monitor -> in k. That loop returns after one quantum
-// that no Latency parameter carries (driver_test.cpp, the loop test): the instance is
-// calibrated for it with [latency] input_offset = 64, as `foldback latency --calibrate`
-// would write, and round trip and reported latency must then agree exactly.
+// with the loop out k -> rig-sink -> monitor -> in k, which the driver makes itself and
+// reports (one quantum of capture latency; driver_test.cpp, the loop test): round trip and
+// reported latency must agree exactly.
+//
+// The rate tolerance is stated for this driver (docs/certify.md, T4): 0.5 %. The suite
+// estimates the rate from the host's own reading of CLOCK_MONOTONIC in each switch (the
+// lower envelope of its lateness); on the shared 2-core CI VM other engineers' real-time
+// daemons delay whole stretches of PipeWire's cycles (the driver counts them as
+// overloads), and one such stretch in the first or last quarter of the run biases the
+// estimate by up to ~0.35 %. The graph's clock itself is exact: the driver's time stamps
+// advance 1333333 ns per 64 frames (driver_test.cpp, the stream tests, check ±1 %).
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -31,8 +38,7 @@ TEST(PipeWireConformance, CertifiesWithTheLoopThroughTheNullSinkMonitor) {
     ASSERT_TRUE(startDaemon());
     const std::string config =
         "[pipewire]\nsource = \"rig-sink\"\nsink = \"rig-sink\"\nbuffer_size = 64\n"
-        "[latency]\ninput_offset = 64\n"
-        "[certify]\nloop = [[0, 0], [1, 1]]\n";
+        "[certify]\nloop = [[0, 0], [1, 1]]\nrate_tolerance = 0.005\n";
     const std::string name = addInstance("pw-certify", config);
     fc::Options o;
     o.instanceName = name;
