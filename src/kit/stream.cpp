@@ -182,6 +182,7 @@ void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
         for (std::size_t c = 0; c < inputs_.size(); ++c)
             if (inputs_[c].active && io.in[c]) std::memcpy(inputs_[c].half[index], io.in[c], bytes);
     } else if (layout_.interleaved) {
+        if (inputs_.empty()) return;  // no device channels: nothing to deinterleave
         deinterleave_(io.in[0], inputs_.size(), inDst_[index].data(),
                       static_cast<std::size_t>(frames));
     } else {
@@ -206,6 +207,7 @@ void StreamCore::takeOutput(int index) noexcept {
                 std::memset(out[c], 0, bytes);
         }
     } else if (layout_.interleaved) {
+        if (outputs_.empty()) return;  // no device channels: nothing to interleave
         interleave_(outSrc_[index].data(), outputs_.size(), out[0],
                     static_cast<std::size_t>(frames));
     } else {
