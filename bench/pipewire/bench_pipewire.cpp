@@ -166,11 +166,13 @@ int child(const std::string& kind, double seconds) {
         const std::int64_t cpu = cpuNs();
         const long long cb = c->callbacks();
         if (cb > cbPrev)
-            windows += " " + std::to_string(static_cast<double>(cpu - cpuPrev) / static_cast<double>(cb - cbPrev));
+            windows += " " + std::to_string(static_cast<double>(cpu - cpuPrev) /
+                                            static_cast<double>(cb - cbPrev));
         cpuPrev = cpu;
         cbPrev = cb;
     }
-    const double perPeriod = static_cast<double>(cpuPrev - cpu0) / static_cast<double>(std::max(1LL, cbPrev - cb0));
+    const double perPeriod =
+        static_cast<double>(cpuPrev - cpu0) / static_cast<double>(std::max(1LL, cbPrev - cb0));
     std::printf("RESULT %.1f %lld\nWINDOWS%s\n", perPeriod, cbPrev - cb0, windows.c_str());
     std::fflush(stdout);
     c.reset();
@@ -194,8 +196,8 @@ std::vector<std::string> split(const std::string& s) {
     return out;
 }
 
-void addInstance(const std::filesystem::path& root, const std::string& name, const std::string& driver,
-                 const std::string& config) {
+void addInstance(const std::filesystem::path& root, const std::string& name,
+                 const std::string& driver, const std::string& config) {
     const auto dir = root / name;
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "driver") << driver << "\n";
@@ -227,7 +229,9 @@ int main(int argc, char** argv) {
         else if (a == "--child")
             childKind = next();
         else {
-            std::fprintf(stderr, "usage: %s [--runs N] [--seconds S] [--periods 64,256] [--clients foldback,raw,jack]\n",
+            std::fprintf(stderr,
+                         "usage: %s [--runs N] [--seconds S] [--periods 64,256] [--clients "
+                         "foldback,raw,jack]\n",
                          argv[0]);
             return 2;
         }
@@ -242,7 +246,8 @@ int main(int argc, char** argv) {
     const fs::path rigDir = fs::path(tmpl) / "rig";
     // The Foldback instances, in a private registry.
     const fs::path reg = fs::path(tmpl) / "drivers";
-    addInstance(reg, "bench-pipewire", FOLDBACK_BENCH_PW_DRIVER, "[pipewire]\ninputs = 8\noutputs = 8\n");
+    addInstance(reg, "bench-pipewire", FOLDBACK_BENCH_PW_DRIVER,
+                "[pipewire]\ninputs = 8\noutputs = 8\n");
 #ifdef FOLDBACK_BENCH_JACK_DRIVER
     std::string connect;
     for (int c = 0; c < kChannels; ++c) {
@@ -251,23 +256,28 @@ int main(int argc, char** argv) {
         connect += "[\"out_" + n + "\", \"Rig null sink:playback_" + aux + "\"], ";
     }
     addInstance(reg, "bench-pw-jack", FOLDBACK_BENCH_JACK_DRIVER,
-                std::string("[jack]\ninputs = 8\noutputs = 8\nauto_connect = false\nlibrary = \"") + kPipeWireJack +
-                    "\"\nconnect = [" + connect + "]\n");
+                std::string("[jack]\ninputs = 8\noutputs = 8\nauto_connect = false\nlibrary = \"") +
+                    kPipeWireJack + "\"\nconnect = [" + connect + "]\n");
 #endif
     setenv("FOLDBACK_DRIVER_PATH", reg.c_str(), 1);
     setenv("XDG_CONFIG_HOME", (fs::path(tmpl) / "xdg").c_str(), 1);
     setenv("JACK_NO_START_SERVER", "1", 1);
 
-    std::printf("bench_pipewire: %d runs x %.1f s per client, 8 in / 8 out copy, PipeWire null source/sink, 48 kHz\n",
-                runs, seconds);
-    std::printf("CPU per period = process CPU time (all threads) / periods; median of runs, p99 of %.0f ms windows\n\n",
-                kWindow * 1000);
+    std::printf(
+        "bench_pipewire: %d runs x %.1f s per client, 8 in / 8 out copy, PipeWire null "
+        "source/sink, 48 kHz\n",
+        runs, seconds);
+    std::printf(
+        "CPU per period = process CPU time (all threads) / periods; median of runs, p99 of %.0f ms "
+        "windows\n\n",
+        kWindow * 1000);
     bool ok = true;
     for (const auto& period : periods) {
         int status = 0;
-        const std::string up = run("PW_RIG_DIR='" + rigDir.string() + "' PW_RIG_QUANTUM=" + period +
-                                       " PW_RIG_FORCE=1 PW_RIG_CHANNELS=8 bash '" + rigs + "/pipewire-up.sh' 2>&1",
-                                   &status);
+        const std::string up =
+            run("PW_RIG_DIR='" + rigDir.string() + "' PW_RIG_QUANTUM=" + period +
+                    " PW_RIG_FORCE=1 PW_RIG_CHANNELS=8 bash '" + rigs + "/pipewire-up.sh' 2>&1",
+                &status);
         const auto at = up.find("PIPEWIRE_RUNTIME_DIR=");
         if (status != 0 || at == std::string::npos) {
             std::fprintf(stderr, "pipewire-up.sh failed:\n%s\n", up.c_str());
@@ -279,9 +289,11 @@ int main(int argc, char** argv) {
         std::map<std::string, std::string> errors;
         for (int r = 0; r < runs; ++r) {
             for (std::size_t k = 0; k < clients.size(); ++k) {
-                const std::string& kind = clients[(k + static_cast<std::size_t>(r)) % clients.size()];
-                const std::string out = run("'" + std::string(argv[0]) + "' --child " + kind + " --seconds " +
-                                            std::to_string(seconds) + " 2>/dev/null");
+                const std::string& kind =
+                    clients[(k + static_cast<std::size_t>(r)) % clients.size()];
+                const std::string out =
+                    run("'" + std::string(argv[0]) + "' --child " + kind + " --seconds " +
+                        std::to_string(seconds) + " 2>/dev/null");
                 std::istringstream in(out);
                 std::string line;
                 bool got = false;
@@ -303,10 +315,13 @@ int main(int argc, char** argv) {
                 if (!got && errors[kind].empty()) errors[kind] = "no result";
             }
         }
-        run("PW_RIG_DIR='" + rigDir.string() + "' bash '" + rigs + "/pipewire-down.sh' >/dev/null 2>&1");
+        run("PW_RIG_DIR='" + rigDir.string() + "' bash '" + rigs +
+            "/pipewire-down.sh' >/dev/null 2>&1");
 
-        std::printf("period %s frames (%.3f ms)\n", period.c_str(), std::atof(period.c_str()) / 48.0);
-        std::printf("  %-10s %14s %14s %8s   %s\n", "client", "median ns/per", "p99 ns/per", "runs", "Foldback / this");
+        std::printf("period %s frames (%.3f ms)\n", period.c_str(),
+                    std::atof(period.c_str()) / 48.0);
+        std::printf("  %-10s %14s %14s %8s   %s\n", "client", "median ns/per", "p99 ns/per", "runs",
+                    "Foldback / this");
         const double fb = perRun.count("foldback") ? percentile(perRun["foldback"], 0.5) : NAN;
         for (const auto& kind : clients) {
             if (perRun[kind].empty()) {
@@ -316,13 +331,16 @@ int main(int argc, char** argv) {
             }
             const double med = percentile(perRun[kind], 0.5);
             const double p99 = percentile(windows[kind], 0.99);
-            std::printf("  %-10s %14.0f %14.0f %8zu   %.3f\n", kind.c_str(), med, p99, perRun[kind].size(), fb / med);
+            std::printf("  %-10s %14.0f %14.0f %8zu   %.3f\n", kind.c_str(), med, p99,
+                        perRun[kind].size(), fb / med);
         }
         if (!std::isnan(fb) && !perRun["raw"].empty()) {
             const double vsRaw = fb / percentile(perRun["raw"], 0.5);
-            std::printf("  target: Foldback/raw %.3f (<= 1.10: %s)", vsRaw, vsRaw <= 1.10 ? "yes" : "NO");
+            std::printf("  target: Foldback/raw %.3f (<= 1.10: %s)", vsRaw,
+                        vsRaw <= 1.10 ? "yes" : "NO");
             if (!perRun["jack"].empty())
-                std::printf(", Foldback/JACK-over-pipewire-jack %.3f", fb / percentile(perRun["jack"], 0.5));
+                std::printf(", Foldback/JACK-over-pipewire-jack %.3f",
+                            fb / percentile(perRun["jack"], 0.5));
             std::printf("\n\n");
             ok &= vsRaw <= 1.10;
         }

@@ -8,7 +8,7 @@ extern "C" {
 #endif
 /* Makes node `name` with ports in_1..in_N / out_1..out_N and waits until it runs. 0, or -1
  * with a sentence in err. */
-int bench_raw_open(const char *name, int channels, char *err, size_t errlen);
+int bench_raw_open(const char* name, int channels, char* err, size_t errlen);
 long long bench_raw_callbacks(void);
 void bench_raw_close(void);
 #ifdef __cplusplus

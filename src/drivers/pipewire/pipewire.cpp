@@ -99,8 +99,8 @@ struct Settings {
     std::string source;   // "" = the default source
     std::string sink;     // "" = the default sink
     bool autoConnect = true;
-    double rate = 0;      // 0 = the graph's rate
-    std::string remote;   // "" = $PIPEWIRE_REMOTE or pipewire-0
+    double rate = 0;     // 0 = the graph's rate
+    std::string remote;  // "" = $PIPEWIRE_REMOTE or pipewire-0
 };
 
 Settings readSettings(const KitContext& kit) {
@@ -120,11 +120,13 @@ Settings readSettings(const KitContext& kit) {
     s.sink = cfg.string("pipewire", "sink", "");
     s.autoConnect = cfg.boolean("pipewire", "auto_connect", true);
     s.rate = cfg.number("pipewire", "rate", 0);
-    if (s.rate < 0 || s.rate > 768000) fail(ASE_NotPresent, "[pipewire] rate = {} is not a sample rate", s.rate);
+    if (s.rate < 0 || s.rate > 768000)
+        fail(ASE_NotPresent, "[pipewire] rate = {} is not a sample rate", s.rate);
     // `device` (top level) is what `foldback register --device` writes: the remote's name.
     std::string device;
     if (const auto* n = cfg.table().get("device")) {
-        if (!n->is_string()) fail(ASE_NotPresent, "device must be a string (the PipeWire remote's name)");
+        if (!n->is_string())
+            fail(ASE_NotPresent, "device must be a string (the PipeWire remote's name)");
         device = *n->value<std::string>();
     }
     s.remote = cfg.string("pipewire", "remote", device);
@@ -151,7 +153,8 @@ long effectiveQuantum(long q, const fbpw_settings& s) {
 }
 
 bool sameSizes(const BufferSizes& a, const BufferSizes& b) {
-    return a.min == b.min && a.max == b.max && a.preferred == b.preferred && a.granularity == b.granularity;
+    return a.min == b.min && a.max == b.max && a.preferred == b.preferred &&
+           a.granularity == b.granularity;
 }
 
 std::string remoteName(const std::string& configured) {
@@ -161,9 +164,9 @@ std::string remoteName(const std::string& configured) {
 }
 
 struct Target {
-    std::string node;                 // node.name, "" = none
+    std::string node;  // node.name, "" = none
     std::vector<fbpw_port_info> ports;
-    bool monitor = false;             // a capture from a sink: its monitor ports
+    bool monitor = false;  // a capture from a sink: its monitor ports
 };
 
 class PipeWireBackend final : public Backend {
@@ -247,7 +250,8 @@ class PipeWireBackend final : public Backend {
         {
             // Caps only: the kit has no stream yet.
             std::lock_guard<std::mutex> lock(kitMutex_);
-            told_ = sizesFor(s, s.force_quantum ? effectiveQuantum(s.force_quantum, s) : hostFrames_);
+            told_ =
+                sizesFor(s, s.force_quantum ? effectiveQuantum(s.force_quantum, s) : hostFrames_);
             kit_->bufferSizeChanged(told_);
             hostSize_ = hostFrames_;  // what the stream will be created with
         }
@@ -274,13 +278,15 @@ class PipeWireBackend final : public Backend {
         resetSent_ = false;
         fbpw_settings s{};
         fbpw_get_settings(pw_, &s);
-        const long expected = s.force_quantum ? effectiveQuantum(s.force_quantum, s) : effectiveQuantum(hostFrames_, s);
-        const std::uint32_t expectedRate = s.force_rate ? s.force_rate : static_cast<std::uint32_t>(pinned());
+        const long expected = s.force_quantum ? effectiveQuantum(s.force_quantum, s)
+                                              : effectiveQuantum(hostFrames_, s);
+        const std::uint32_t expectedRate =
+            s.force_rate ? s.force_rate : static_cast<std::uint32_t>(pinned());
         const long long before = cycles_.load();
         if (const int r = fbpw_filter_set_active(pw_, 1); r < 0) {
             if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
-            fail(ASE_HWMalfunction, "PipeWire refused to activate the node '{}' ({})", kit_->instanceName(),
-                 std::strerror(-r));
+            fail(ASE_HWMalfunction, "PipeWire refused to activate the node '{}' ({})",
+                 kit_->instanceName(), std::strerror(-r));
         }
         // Settle: the graph takes a cycle or two to apply the node's quantum and rate.
         const std::int64_t t0 = monotonicNs();
@@ -292,12 +298,15 @@ class PipeWireBackend final : public Backend {
             const bool rateOk = expectedRate == 0 || graphRate_.load() == expectedRate;
             // The links made at createBuffers carry buffers (they negotiate for a few cycles
             // after activation; an unlinked port never has one).
-            const bool linksOk = unbuffered_.load() + linked_ <= static_cast<long>(inNames_.size() + outNames_.size());
+            const bool linksOk = unbuffered_.load() + linked_ <=
+                                 static_cast<long>(inNames_.size() + outNames_.size());
             const bool clockOk = stableCycles_.load() >= 2;
             if (n >= 2 && ((sizeOk && rateOk && linksOk && clockOk) || waited > kSettleNs)) break;
             if (n == 0 && waited > kFirstCycleNs) {
                 fbpw_filter_set_active(pw_, 0);
-                fail(ASE_HWMalfunction, "PipeWire does not run node '{}': no driver (sink/source) active? see `pw-cli ls Node`",
+                fail(ASE_HWMalfunction,
+                     "PipeWire does not run node '{}': no driver (sink/source) active? see `pw-cli "
+                     "ls Node`",
                      kit_->instanceName());
             }
             timespec ts{0, 1'000'000};
@@ -315,7 +324,8 @@ class PipeWireBackend final : public Backend {
         // A period inside KitContext::process finishes; none starts after this. (A host
         // calling stop from its own callback is on the data thread: nothing to wait for.)
         const pthread_t self = pthread_self();
-        const bool onDataThread = dataThreadKnown_.load() && pthread_equal(dataThread_.load(), self);
+        const bool onDataThread =
+            dataThreadKnown_.load() && pthread_equal(dataThread_.load(), self);
         if (!onDataThread) {
             while (inProcess_.load(std::memory_order_seq_cst) != 0) {
                 timespec ts{0, 100'000};
@@ -343,7 +353,8 @@ class PipeWireBackend final : public Backend {
         fbpw* pw = nullptr;
         const fbpw_callbacks cb{&PipeWireBackend::ignoreProcess, &PipeWireBackend::ignoreEvent};
         char err[256] = {};
-        if (fbpw_open(&pw, nullptr, "foldback-probe", &cb, nullptr, err, sizeof err) < 0) return found;
+        if (fbpw_open(&pw, nullptr, "foldback-probe", &cb, nullptr, err, sizeof err) < 0)
+            return found;
         fbpw_settings s{};
         fbpw_get_settings(pw, &s);
         const Target source = resolve(pw, "", true);
@@ -353,9 +364,10 @@ class PipeWireBackend final : public Backend {
         d.id = remoteName("");
         d.inputs = static_cast<long>(source.ports.size());
         d.outputs = static_cast<long>(sink.ports.size());
-        d.description = fmt::format("PipeWire {}: source '{}' ({} ch), sink '{}' ({} ch), {} Hz, quantum {}", s.version,
-                                    source.node.empty() ? "none" : source.node, d.inputs,
-                                    sink.node.empty() ? "none" : sink.node, d.outputs, graphRate(s), s.quantum);
+        d.description =
+            fmt::format("PipeWire {}: source '{}' ({} ch), sink '{}' ({} ch), {} Hz, quantum {}",
+                        s.version, source.node.empty() ? "none" : source.node, d.inputs,
+                        sink.node.empty() ? "none" : sink.node, d.outputs, graphRate(s), s.quantum);
         found.push_back(std::move(d));
         return found;
     }
@@ -365,7 +377,8 @@ class PipeWireBackend final : public Backend {
     void connect(const std::string& clientName) {
         const fbpw_callbacks cb{&PipeWireBackend::onProcess, &PipeWireBackend::onEvent};
         char err[256] = {};
-        if (fbpw_open(&pw_, settings_.remote.c_str(), clientName.c_str(), &cb, this, err, sizeof err) < 0)
+        if (fbpw_open(&pw_, settings_.remote.c_str(), clientName.c_str(), &cb, this, err,
+                      sizeof err) < 0)
             fail(ASE_NotPresent, "{}", err);
     }
 
@@ -384,10 +397,13 @@ class PipeWireBackend final : public Backend {
             t.node = name;
         if (t.node.empty()) return t;
         std::vector<fbpw_port_info> ports(kMaxChannels);
-        const int n = fbpw_node_ports(pw, t.node.c_str(), capture ? 1 : 0, ports.data(), static_cast<int>(ports.size()));
+        const int n = fbpw_node_ports(pw, t.node.c_str(), capture ? 1 : 0, ports.data(),
+                                      static_cast<int>(ports.size()));
         if (n < 0) {
             if (!configured.empty())
-                fail(ASE_NotPresent, "[pipewire] {} = \"{}\": no PipeWire node has that name (`pw-cli ls Node` lists them)",
+                fail(ASE_NotPresent,
+                     "[pipewire] {} = \"{}\": no PipeWire node has that name (`pw-cli ls Node` "
+                     "lists them)",
                      capture ? "source" : "sink", configured);
             t.node.clear();
             return t;
@@ -398,7 +414,8 @@ class PipeWireBackend final : public Backend {
         return t;
     }
 
-    static std::vector<std::string> portNames(const char* prefix, long count, const Target& target, bool named) {
+    static std::vector<std::string> portNames(const char* prefix, long count, const Target& target,
+                                              bool named) {
         std::vector<std::string> names;
         for (long i = 0; i < count; ++i) {
             std::string n;
@@ -424,13 +441,14 @@ class PipeWireBackend final : public Backend {
         };
         const long ins = count(settings_.inputs, source_);
         const long outs = count(settings_.outputs, sink_);
-        if (ins + outs == 0) fail(ASE_NotPresent, "[pipewire] inputs = 0 and outputs = 0: no channel left");
+        if (ins + outs == 0)
+            fail(ASE_NotPresent, "[pipewire] inputs = 0 and outputs = 0: no channel left");
         // Inputs from the monitor of the sink our outputs feed: a cycle in the graph. The
         // node runs before that sink in every cycle, so what the monitor returns in cycle n
         // reaches our inputs in cycle n + 1: one quantum more capture latency, which no
         // port's Latency parameter carries (docs/drivers/pipewire.md, "Latency").
-        feedbackLoop_ = settings_.autoConnect && source_.monitor && source_.node == sink_.node && ins > 0 &&
-                        outs > 0 && !source_.ports.empty() && !sink_.ports.empty();
+        feedbackLoop_ = settings_.autoConnect && source_.monitor && source_.node == sink_.node &&
+                        ins > 0 && outs > 0 && !source_.ports.empty() && !sink_.ports.empty();
         // Channel names are the node's port names.
         inNames_ = portNames("in", ins, source_, settings_.autoConnect);
         outNames_ = portNames("out", outs, sink_, settings_.autoConnect);
@@ -439,15 +457,20 @@ class PipeWireBackend final : public Backend {
         for (const auto& n : inNames_) caps.inputs.push_back({n, 0});
         for (const auto& n : outNames_) caps.outputs.push_back({n, 1});
         caps.sampleType = ASIOSTFloat32LSB;
-        long preferred = settings_.bufferSize ? settings_.bufferSize : static_cast<long>(s.quantum ? s.quantum : 1024);
+        long preferred = settings_.bufferSize ? settings_.bufferSize
+                                              : static_cast<long>(s.quantum ? s.quantum : 1024);
         preferred = effectiveQuantum(preferred, s);
-        caps.bufferSizes = sizesFor(s, s.force_quantum ? effectiveQuantum(s.force_quantum, s) : preferred);
+        caps.bufferSizes =
+            sizesFor(s, s.force_quantum ? effectiveQuantum(s.force_quantum, s) : preferred);
         told_ = caps.bufferSizes;
         caps.rate = pinned() > 0 ? pinned() : static_cast<double>(graphRate(s));
-        for (std::uint32_t i = 0; i < s.n_allowed_rates; ++i) caps.rates.push_back(static_cast<double>(s.allowed_rates[i]));
+        for (std::uint32_t i = 0; i < s.n_allowed_rates; ++i)
+            caps.rates.push_back(static_cast<double>(s.allowed_rates[i]));
         if (std::find(caps.rates.begin(), caps.rates.end(), caps.rate) == caps.rates.end()) {
             if (settings_.rate > 0)
-                fail(ASE_NoClock, "[pipewire] rate = {} is not one of the graph's allowed rates (clock.allowed-rates)",
+                fail(ASE_NoClock,
+                     "[pipewire] rate = {} is not one of the graph's allowed rates "
+                     "(clock.allowed-rates)",
                      settings_.rate);
             caps.rates.push_back(caps.rate);
         }
@@ -468,7 +491,8 @@ class PipeWireBackend final : public Backend {
             return {q, q, q, 0};
         }
         long mn = s.min_quantum ? static_cast<long>(s.min_quantum) : 16;
-        long mx = std::min<long>(s.max_quantum ? static_cast<long>(s.max_quantum) : kKitMaxPeriod, kKitMaxPeriod);
+        long mx = std::min<long>(s.max_quantum ? static_cast<long>(s.max_quantum) : kKitMaxPeriod,
+                                 kKitMaxPeriod);
         long gran = 1;
         if (s.power_of_two) {
             mn = ceilPow2(mn);
@@ -494,12 +518,14 @@ class PipeWireBackend final : public Backend {
         }
     }
 
-    long estimate(const std::string& node, bool capture, std::size_t channels, std::uint32_t q, std::uint32_t rate) const {
+    long estimate(const std::string& node, bool capture, std::size_t channels, std::uint32_t q,
+                  std::uint32_t rate) const {
         const Target t = resolveQuietly(node, capture);
         std::vector<std::uint32_t> ids;
-        for (std::size_t i = 0; i < t.ports.size() && i < channels; ++i) ids.push_back(t.ports[i].id);
-        return static_cast<long>(
-            fbpw_ports_latency(pw_, ids.data(), static_cast<std::uint32_t>(ids.size()), capture ? 1 : 0, q, rate));
+        for (std::size_t i = 0; i < t.ports.size() && i < channels; ++i)
+            ids.push_back(t.ports[i].id);
+        return static_cast<long>(fbpw_ports_latency(
+            pw_, ids.data(), static_cast<std::uint32_t>(ids.size()), capture ? 1 : 0, q, rate));
     }
 
     // ---- createBuffers ---------------------------------------------------------------------
@@ -507,12 +533,15 @@ class PipeWireBackend final : public Backend {
         const bool wantDefault = creator.create == defaultThreadCreator().create;
         const bool haveDefault = !creatorSet_;
         if (wantDefault && haveDefault) return;
-        if (!wantDefault && creatorSet_ && creator.create == creator_.create && creator.context == creator_.context) return;
+        if (!wantDefault && creatorSet_ && creator.create == creator_.create &&
+            creator.context == creator_.context)
+            return;
         fbpw_filter_close(pw_);  // no node may use the data loop while it restarts
         const int r = fbpw_set_thread_creator(pw_, wantDefault ? nullptr : creator.create,
                                               wantDefault ? nullptr : creator.context);
         if (r < 0)
-            fail(ASE_HWMalfunction, "cannot start PipeWire's data thread through the host's thread creator ({})",
+            fail(ASE_HWMalfunction,
+                 "cannot start PipeWire's data thread through the host's thread creator ({})",
                  std::strerror(-r));
         creatorSet_ = !wantDefault;
         creator_ = creator;
@@ -522,11 +551,14 @@ class PipeWireBackend final : public Backend {
         const long b = hostFrames_;
         const std::uint32_t rate = graphRate(s);
         std::vector<std::string> props;
-        props.insert(props.end(), {"node.latency", fmt::format("{}/{}", b, pinned() > 0 ? pinned() : rate)});
-        if (settings_.mode == Mode::Force) props.insert(props.end(), {"node.force-quantum", fmt::format("{}", b)});
+        props.insert(props.end(),
+                     {"node.latency", fmt::format("{}/{}", b, pinned() > 0 ? pinned() : rate)});
+        if (settings_.mode == Mode::Force)
+            props.insert(props.end(), {"node.force-quantum", fmt::format("{}", b)});
         if (pinned() > 0) {
             const auto r = static_cast<long>(pinned());
-            if (settings_.mode == Mode::Force) props.insert(props.end(), {"node.force-rate", fmt::format("{}", r)});
+            if (settings_.mode == Mode::Force)
+                props.insert(props.end(), {"node.force-rate", fmt::format("{}", r)});
             props.insert(props.end(), {"node.rate", fmt::format("1/{}", r)});
         }
         std::vector<const char*> kv, in, out;
@@ -559,9 +591,11 @@ class PipeWireBackend final : public Backend {
         const Target source = resolveQuietly(source_.node, true);
         const Target sink = resolveQuietly(sink_.node, false);
         for (std::size_t i = 0; i < inNames_.size() && i < source.ports.size(); ++i)
-            if (fbpw_filter_link(pw_, 1, static_cast<std::uint32_t>(i), source.ports[i].id) == 0) ++linked_;
+            if (fbpw_filter_link(pw_, 1, static_cast<std::uint32_t>(i), source.ports[i].id) == 0)
+                ++linked_;
         for (std::size_t i = 0; i < outNames_.size() && i < sink.ports.size(); ++i)
-            if (fbpw_filter_link(pw_, 0, static_cast<std::uint32_t>(i), sink.ports[i].id) == 0) ++linked_;
+            if (fbpw_filter_link(pw_, 0, static_cast<std::uint32_t>(i), sink.ports[i].id) == 0)
+                ++linked_;
     }
 
     // ---- the worker ----------------------------------------------------------------------
@@ -650,7 +684,8 @@ class PipeWireBackend final : public Backend {
         // The driver's stamp as is; a clock that is not running yet (0, or nowhere near
         // CLOCK_MONOTONIC) gets the callback's own reading instead.
         std::int64_t timeNs = static_cast<std::int64_t>(p.nsec);
-        if (timeNs == 0 || timeNs > now + 1'000'000'000 || timeNs < now - 1'000'000'000) timeNs = now;
+        if (timeNs == 0 || timeNs > now + 1'000'000'000 || timeNs < now - 1'000'000'000)
+            timeNs = now;
         if (timeNs <= lastTimeNs_) timeNs = lastTimeNs_ + 1;  // strictly increasing
         lastTimeNs_ = timeNs;
         // clock.position only as a delta. A new driver (clock.id) or a counter that went
@@ -659,7 +694,8 @@ class PipeWireBackend final : public Backend {
         long delta = frames;
         if (!first_ && p.clock_id == lastClock_) {
             const auto d = static_cast<std::int64_t>(p.position - lastPosition_);
-            delta = (d <= 0 || d > 10 * static_cast<std::int64_t>(rate)) ? lastFrames_ : static_cast<long>(d);
+            delta = (d <= 0 || d > 10 * static_cast<std::int64_t>(rate)) ? lastFrames_
+                                                                         : static_cast<long>(d);
         }
         const bool framesLost = !first_ && delta > lastFrames_;
         // A cycle that starts more than a period after its nominal start: the graph is
@@ -687,7 +723,8 @@ class PipeWireBackend final : public Backend {
 
     void silence(const fbpw_period& p) noexcept {
         for (std::size_t c = 0; c < outNames_.size(); ++c)
-            if (p.out[c]) std::memset(p.out[c], 0, static_cast<std::size_t>(p.frames) * sizeof(float));
+            if (p.out[c])
+                std::memset(p.out[c], 0, static_cast<std::size_t>(p.frames) * sizeof(float));
     }
 
     // ---- state -------------------------------------------------------------------------
@@ -728,10 +765,10 @@ class PipeWireBackend final : public Backend {
     std::atomic<long> graphQuantum_{0};
     std::atomic<std::uint32_t> graphRate_{0};
     std::atomic<long long> cycles_{0};
-    std::atomic<long> unbuffered_{0};  // ports without a buffer in the last cycle
+    std::atomic<long> unbuffered_{0};    // ports without a buffer in the last cycle
     std::atomic<long> stableCycles_{0};  // cycles in a row on one running driver clock
     std::uint32_t seenClock_ = 0;        // data thread
-    long linked_ = 0;                  // ports linked at createBuffers
+    long linked_ = 0;                    // ports linked at createBuffers
     std::atomic<bool> latencyDirty_{false};
 
     // Worker.
@@ -745,7 +782,9 @@ class PipeWireBackend final : public Backend {
     bool resetSent_ = false;  // under kitMutex_
 };
 
-std::unique_ptr<Backend> makeBackend() { return std::make_unique<PipeWireBackend>(); }
+std::unique_ptr<Backend> makeBackend() {
+    return std::make_unique<PipeWireBackend>();
+}
 
 }  // namespace
 

@@ -30,8 +30,8 @@ typedef struct fbpw fbpw;
 
 /* One graph cycle, as the data thread hands it to the driver. */
 typedef struct fbpw_period {
-    const float *const *in; /* one per input port; a silent buffer when a port has none */
-    float *const *out;      /* one per output port; NULL where a port has no buffer */
+    const float* const* in; /* one per input port; a silent buffer when a port has none */
+    float* const* out;      /* one per output port; NULL where a port has no buffer */
     uint32_t frames;        /* spa_io_position.clock.duration: this cycle's quantum */
     uint32_t rate;          /* clock.rate.denom (the graph rate) */
     uint64_t position;      /* clock.position, in frames of the driver */
@@ -49,9 +49,9 @@ enum fbpw_event {
 
 typedef struct fbpw_callbacks {
     /* The data thread (real time), once per cycle while the node is active. */
-    void (*process)(void *user, const fbpw_period *period);
+    void (*process)(void* user, const fbpw_period* period);
     /* The control loop's thread: record and wake someone; never block or call fbpw_*. */
-    void (*event)(void *user, int event);
+    void (*event)(void* user, int event);
 } fbpw_callbacks;
 
 /* The graph's clock settings: the "settings" metadata over the daemon's properties. */
@@ -70,65 +70,66 @@ typedef struct fbpw_settings {
 } fbpw_settings;
 
 typedef struct fbpw_port_info {
-    uint32_t id;       /* the port's global id */
-    char name[64];     /* port.name */
-    char channel[32];  /* audio.channel ("FL", "AUX3"), "" when unknown */
+    uint32_t id;      /* the port's global id */
+    char name[64];    /* port.name */
+    char channel[32]; /* audio.channel ("FL", "AUX3"), "" when unknown */
 } fbpw_port_info;
 
 typedef struct fbpw_filter_desc {
-    const char *node_name;
-    const char *description;
+    const char* node_name;
+    const char* description;
     uint32_t n_in, n_out;
-    const char *const *in_names;  /* port names */
-    const char *const *out_names;
-    const char *const *props;     /* key, value, key, value ... extra node properties */
-    uint32_t n_props;             /* pairs */
+    const char* const* in_names; /* port names */
+    const char* const* out_names;
+    const char* const* props; /* key, value, key, value ... extra node properties */
+    uint32_t n_props;         /* pairs */
 } fbpw_filter_desc;
 
 /* Connects to the daemon (remote NULL or "" = $PIPEWIRE_REMOTE, else "pipewire-0") and
  * reads the registry and the metadata. 0, or -errno with a sentence in err. */
-int fbpw_open(fbpw **out, const char *remote, const char *client_name, const fbpw_callbacks *cb,
-              void *user, char *err, size_t errlen);
+int fbpw_open(fbpw** out, const char* remote, const char* client_name, const fbpw_callbacks* cb,
+              void* user, char* err, size_t errlen);
 /* Destroys the filter, disconnects and stops every thread of the connection. */
-void fbpw_close(fbpw *pw);
+void fbpw_close(fbpw* pw);
 
 /* 1 once the daemon went away or the node failed; the reason, if any, in text. */
-int fbpw_lost(fbpw *pw, char *text, size_t len);
+int fbpw_lost(fbpw* pw, char* text, size_t len);
 
-void fbpw_get_settings(fbpw *pw, fbpw_settings *out);
+void fbpw_get_settings(fbpw* pw, fbpw_settings* out);
 /* The default sink (sink = 1) or source's node.name. 0, or -ENOENT. */
-int fbpw_default_node(fbpw *pw, int sink, char *name, size_t len);
+int fbpw_default_node(fbpw* pw, int sink, char* name, size_t len);
 /* The ports a node offers to a capture (capture = 1: its outputs, or a sink's monitor
  * ports) or a playback (capture = 0: its inputs) in port order. Returns the number found
  * (up to cap written) or -ENOENT when no node has that name. */
-int fbpw_node_ports(fbpw *pw, const char *node_name, int capture, fbpw_port_info *out, int cap);
+int fbpw_node_ports(fbpw* pw, const char* node_name, int capture, fbpw_port_info* out, int cap);
 /* 1 when the node is a sink (media.class "…/Sink"): a capture from it is its monitor. */
-int fbpw_node_is_sink(fbpw *pw, const char *node_name);
+int fbpw_node_is_sink(fbpw* pw, const char* node_name);
 
 /* The data loop's thread (the node's real-time thread) is created through `create` from
  * now on (NULL = PipeWire's own, module-rt's). Restarts the data loop: only while no
  * filter exists. Real-time priority is still asked of PipeWire's thread utils. */
-int fbpw_set_thread_creator(fbpw *pw, int (*create)(void *, pthread_t *, void *(*)(void *), void *),
-                            void *context);
+int fbpw_set_thread_creator(fbpw* pw, int (*create)(void*, pthread_t*, void* (*)(void*), void*),
+                            void* context);
 
 /* Creates and connects the driver's node, inactive, and waits until the daemon has it.
  * 0, or -errno with a sentence in err. */
-int fbpw_filter_open(fbpw *pw, const fbpw_filter_desc *desc, char *err, size_t errlen);
-void fbpw_filter_close(fbpw *pw);
+int fbpw_filter_open(fbpw* pw, const fbpw_filter_desc* desc, char* err, size_t errlen);
+void fbpw_filter_close(fbpw* pw);
 /* Links our port (input = 1: our input `index` from peer port `peer_port`, else our output
  * `index` to it). 0, or -errno. Call fbpw_sync afterwards to know the daemon has them. */
-int fbpw_filter_link(fbpw *pw, int input, uint32_t index, uint32_t peer_port);
-int fbpw_filter_set_active(fbpw *pw, int active);
+int fbpw_filter_link(fbpw* pw, int input, uint32_t index, uint32_t peer_port);
+int fbpw_filter_set_active(fbpw* pw, int active);
 /* Round trip to the daemon: every event it sent before is handled. 0, or -errno. */
-int fbpw_sync(fbpw *pw, int timeout_ms);
+int fbpw_sync(fbpw* pw, int timeout_ms);
 /* The largest latency the graph reports for our ports, in frames at `quantum` and
  * `rate`: capture = 1, what reaches our inputs (the upstream nodes' capture latency);
  * capture = 0, what follows our outputs (the downstream playback latency). */
-int64_t fbpw_latency(fbpw *pw, int capture, uint32_t quantum, uint32_t rate);
+int64_t fbpw_latency(fbpw* pw, int capture, uint32_t quantum, uint32_t rate);
 /* The same figure for other nodes' ports, before our node exists (an estimate of what
  * fbpw_latency will say once they are linked): the largest capture latency (capture = 1)
  * or playback latency (capture = 0) the ports' own Latency parameters claim. */
-int64_t fbpw_ports_latency(fbpw *pw, const uint32_t *ports, uint32_t n, int capture, uint32_t quantum, uint32_t rate);
+int64_t fbpw_ports_latency(fbpw* pw, const uint32_t* ports, uint32_t n, int capture,
+                           uint32_t quantum, uint32_t rate);
 
 #ifdef __cplusplus
 }

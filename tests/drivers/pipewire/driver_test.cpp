@@ -49,7 +49,9 @@ TEST(PipeWireInit, WithoutADaemonInitFailsFastAndSaysWhatToDo) {
     EXPECT_EQ(d.init(), ASIOFalse);
     EXPECT_LT(nowNs() - t0, 2'000'000'000) << "init waited for a daemon that is not there";
     const std::string msg = d.errorMessage();
-    EXPECT_EQ(msg.rfind("init: no PipeWire daemon (start it, or set PIPEWIRE_RUNTIME_DIR): ", 0), 0u) << msg;
+    EXPECT_EQ(msg.rfind("init: no PipeWire daemon (start it, or set PIPEWIRE_RUNTIME_DIR): ", 0),
+              0u)
+        << msg;
     EXPECT_LE(msg.size(), 123u);
     EXPECT_NE(msg.find("Host is down at /tmp/"), std::string::npos) << msg;
     std::filesystem::remove_all(empty);
@@ -98,7 +100,8 @@ TEST_F(PipeWireDriver, DefaultsAreTheDefaultSourceAndSinkChannelsAndTheGraphsQua
     EXPECT_STREQ(clocks[0].name, "PipeWire graph");
 
     // createBuffers makes the node, named after the instance, linked to the defaults.
-    EXPECT_EQ(run("pw-cli ls Node").find("pw-defaults"), std::string::npos) << "a node before createBuffers";
+    EXPECT_EQ(run("pw-cli ls Node").find("pw-defaults"), std::string::npos)
+        << "a node before createBuffers";
     Host h;
     ASSERT_EQ(h.createBuffers(d, 64), ASE_OK) << d.errorMessage();
     EXPECT_NE(run("pw-cli ls Node").find("node.name = \"pw-defaults\""), std::string::npos);
@@ -108,11 +111,13 @@ TEST_F(PipeWireDriver, DefaultsAreTheDefaultSourceAndSinkChannelsAndTheGraphsQua
     EXPECT_EQ(linksOf("pw-defaults:out_FR"), std::vector<std::string>{"rig-sink:playback_FR"});
     // disposeBuffers removes the node and its links.
     ASSERT_EQ(d.disposeBuffers(), ASE_OK);
-    EXPECT_EQ(run("pw-cli ls Node").find("pw-defaults"), std::string::npos) << "the node outlived disposeBuffers";
+    EXPECT_EQ(run("pw-cli ls Node").find("pw-defaults"), std::string::npos)
+        << "the node outlived disposeBuffers";
 }
 
 TEST_F(PipeWireDriver, ChannelCountsTargetsAndLinkingFollowTheConfig) {
-    Driver d(addInstance("pw-config", "[pipewire]\ninputs = 3\noutputs = 1\nauto_connect = false\n"));
+    Driver d(
+        addInstance("pw-config", "[pipewire]\ninputs = 3\noutputs = 1\nauto_connect = false\n"));
     ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();
     long in = 0, out = 0;
     ASSERT_EQ(d.channels(in, out), ASE_OK);
@@ -142,8 +147,10 @@ TEST_F(PipeWireDriver, ChannelCountsTargetsAndLinkingFollowTheConfig) {
     EXPECT_NE(bad.errorMessage().find("quantum_mode"), std::string::npos) << bad.errorMessage();
     Driver nosink(addInstance("pw-nosink", "[pipewire]\nsink = \"no-such-sink\"\n"));
     EXPECT_EQ(nosink.init(), ASIOFalse);
-    EXPECT_NE(nosink.errorMessage().find("no-such-sink"), std::string::npos) << nosink.errorMessage();
-    EXPECT_NE(nosink.errorMessage().find("pw-cli ls Node"), std::string::npos) << nosink.errorMessage();
+    EXPECT_NE(nosink.errorMessage().find("no-such-sink"), std::string::npos)
+        << nosink.errorMessage();
+    EXPECT_NE(nosink.errorMessage().find("pw-cli ls Node"), std::string::npos)
+        << nosink.errorMessage();
 }
 
 // ---- streaming ---------------------------------------------------------------------------
@@ -166,7 +173,8 @@ void checkStream(bool timeInfo) {
     ASSERT_GT(recs.size(), 100u);
 
     // At least 90 % of the nominal switches.
-    EXPECT_GE(static_cast<double>(n), 0.9 * wall * 48000 / 64) << n << " switches in " << wall << " s";
+    EXPECT_GE(static_cast<double>(n), 0.9 * wall * 48000 / 64)
+        << n << " switches in " << wall << " s";
     // Positions: 64-bit, from 0, + buffer size per switch; a jump only with a resync.
     EXPECT_EQ(recs[0].position, 0);
     EXPECT_EQ(positionJumps(recs, 64), c.resyncs);
@@ -198,16 +206,22 @@ void checkStream(bool timeInfo) {
     // Every xrun the driver counted was sent.
     EXPECT_EQ(h.messages(kAsioOverload), c.overloads);
     EXPECT_EQ(c.switches, h.switches());
-    std::printf("pipewire stream: %lld switches in %.2f s, %lld overloads, %lld resyncs, %lld skipped frames\n",
-                n, wall, c.overloads, c.resyncs, c.skippedFrames);
+    std::printf(
+        "pipewire stream: %lld switches in %.2f s, %lld overloads, %lld resyncs, %lld skipped "
+        "frames\n",
+        n, wall, c.overloads, c.resyncs, c.skippedFrames);
     // No callback after stop returned.
     const long long after = h.switches();
     sleepMs(30);
     EXPECT_EQ(h.switches(), after);
 }
 
-TEST_F(PipeWireDriver, StreamsTimeInfoWith64BitPositionsAndNanosecondMonotonicStamps) { checkStream(true); }
-TEST_F(PipeWireDriver, StreamsPlainBufferSwitchWithGetSamplePosition) { checkStream(false); }
+TEST_F(PipeWireDriver, StreamsTimeInfoWith64BitPositionsAndNanosecondMonotonicStamps) {
+    checkStream(true);
+}
+TEST_F(PipeWireDriver, StreamsPlainBufferSwitchWithGetSamplePosition) {
+    checkStream(false);
+}
 
 TEST_F(PipeWireDriver, AnXrunIsACountedOverloadAndAResyncOnlyWithLostFrames) {
     Driver d(addInstance("pw-xrun"));
@@ -229,8 +243,8 @@ TEST_F(PipeWireDriver, AnXrunIsACountedOverloadAndAResyncOnlyWithLostFrames) {
     EXPECT_GE(c.skippedFrames, 64);
     EXPECT_EQ(positionJumps(recs, 64), c.resyncs);
     EXPECT_EQ(h.messages(kAsioResyncRequest), c.resyncs);
-    std::printf("pipewire xrun: %lld overloads, %lld resyncs, %lld skipped frames\n", c.overloads, c.resyncs,
-                c.skippedFrames);
+    std::printf("pipewire xrun: %lld overloads, %lld resyncs, %lld skipped frames\n", c.overloads,
+                c.resyncs, c.skippedFrames);
 }
 
 // ---- threads -----------------------------------------------------------------------------
@@ -266,7 +280,8 @@ TEST_F(PipeWireDriver, TheHostsThreadCreatorMakesTheDataThreadAndItRunsRealtime)
     int policy = 0;
     sched_param param{};
     ASSERT_EQ(pthread_getschedparam(h.audioThread(), &policy, &param), 0);
-    EXPECT_EQ(policy & ~SCHED_RESET_ON_FORK, SCHED_FIFO) << "PipeWire's module-rt did not raise the host's thread";
+    EXPECT_EQ(policy & ~SCHED_RESET_ON_FORK, SCHED_FIFO)
+        << "PipeWire's module-rt did not raise the host's thread";
     ASSERT_EQ(d.stop(), ASE_OK);
     // Streaming again, and a second createBuffers with the same creator, make no new thread.
     ASSERT_EQ(d.start(), ASE_OK);
@@ -320,7 +335,8 @@ TEST_F(PipeWireDriver, TheHostsBufferSizeIsTheGraphsQuantum) {
         const double profiled = profiledQuantum("pw-quantum", 0.8);
         const double wall = static_cast<double>(nowNs() - t0) / 1e9;
         const long long n = h.switches() - s0;
-        EXPECT_NEAR(profiled, static_cast<double>(size), 1.0) << "pw-profiler: the graph runs at " << profiled;
+        EXPECT_NEAR(profiled, static_cast<double>(size), 1.0)
+            << "pw-profiler: the graph runs at " << profiled;
         // Switches at the size asked for, at the rate the size implies.
         EXPECT_GE(static_cast<double>(n), 0.8 * wall * 48000 / static_cast<double>(size));
         EXPECT_LE(static_cast<double>(n), 1.1 * wall * 48000 / static_cast<double>(size) + 2);
@@ -335,8 +351,8 @@ TEST_F(PipeWireDriver, TheHostsBufferSizeIsTheGraphsQuantum) {
         EXPECT_EQ(positionJumps(recs, size), d.counters().resyncs);
         EXPECT_EQ(h.messages(kAsioBufferSizeChange), 0);
         EXPECT_EQ(h.messages(kAsioResetRequest), 0);
-        std::printf("pipewire quantum %ld: pw-profiler %.1f frames, %lld switches in %.2f s\n", size, profiled, n,
-                    wall);
+        std::printf("pipewire quantum %ld: pw-profiler %.1f frames, %lld switches in %.2f s\n",
+                    size, profiled, n, wall);
     }
 }
 
@@ -353,7 +369,8 @@ TEST_F(PipeWireDriver, AQuantumChangeUnderTheStreamIsABufferSizeChangeAndTheSwit
     while (h.roundTrips().size() < 2 && nowNs() < until) sleepMs(10);
     const auto tripsBefore = h.roundTrips();
     ASSERT_FALSE(tripsBefore.empty());
-    EXPECT_EQ(tripsBefore.back(), 64) << "out -> null sink -> monitor -> in returns after one quantum";
+    EXPECT_EQ(tripsBefore.back(), 64)
+        << "out -> null sink -> monitor -> in returns after one quantum";
     long lin = 0, lout = 0;
     ASSERT_EQ(d.latencies(lin, lout), ASE_OK);
     EXPECT_EQ(lin + lout, 64);
@@ -501,10 +518,12 @@ TEST_F(PipeWireDriver, LatenciesAreTheGraphsLatencyParametersPerDirection) {
     ASSERT_TRUE(node.waitLine("ready")) << "pw_latency_node did not come up";
     sleepMs(50);
     const std::string config =
-        "[pipewire]\nsource = \"fb-latency-node\"\nsink = \"fb-latency-node\"\ninputs = 1\noutputs = 1\n";
+        "[pipewire]\nsource = \"fb-latency-node\"\nsink = \"fb-latency-node\"\ninputs = 1\noutputs "
+        "= 1\n";
     for (long size : {64L, 256L}) {
         SCOPED_TRACE(size);
-        Driver d(addInstance("pw-latency", config + "buffer_size = " + std::to_string(size) + "\n"));
+        Driver d(
+            addInstance("pw-latency", config + "buffer_size = " + std::to_string(size) + "\n"));
         ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();
         // Before createBuffers: the estimate, from the ports the node will be linked to.
         long in = 0, out = 0;
@@ -514,7 +533,8 @@ TEST_F(PipeWireDriver, LatenciesAreTheGraphsLatencyParametersPerDirection) {
         Host h;
         h.driver = d.get();
         ASSERT_EQ(h.createBuffers(d, size), ASE_OK) << d.errorMessage();
-        EXPECT_EQ(linksOf("pw-latency:in_1"), std::vector<std::string>{"fb-latency-node:capture_1"});
+        EXPECT_EQ(linksOf("pw-latency:in_1"),
+                  std::vector<std::string>{"fb-latency-node:capture_1"});
         ASSERT_EQ(d.latencies(in, out), ASE_OK);
         EXPECT_EQ(in, size + 100);
         EXPECT_EQ(out, 200 + 48);
@@ -550,7 +570,9 @@ TEST_F(PipeWireDriver, LoopThroughTheNullSinkMonitorIsOneQuantumAndReportedExact
         for (int variant = 0; variant < 3; ++variant) {
             // 0: auto_connect makes the loop; 1: linked by hand; 2: by hand and calibrated
             SCOPED_TRACE(std::to_string(size) + " frames, variant " + std::to_string(variant));
-            const std::string name = variant == 0 ? "pw-loop" : variant == 1 ? "pw-loop-hand" : "pw-loop-cal";
+            const std::string name = variant == 0   ? "pw-loop"
+                                     : variant == 1 ? "pw-loop-hand"
+                                                    : "pw-loop-cal";
             std::string config = variant == 0 ? kLoopConfig : "[pipewire]\nauto_connect = false\n";
             if (variant == 2) config += "[latency]\ninput_offset = " + std::to_string(size) + "\n";
             Driver d(addInstance(name, config));
@@ -564,7 +586,10 @@ TEST_F(PipeWireDriver, LoopThroughTheNullSinkMonitorIsOneQuantumAndReportedExact
             ASSERT_EQ(h.createBuffers(d, size), ASE_OK) << d.errorMessage();
             if (variant > 0) {
                 int st = 0;
-                run("pw-link " + name + ":out_2 rig-sink:playback_FR && pw-link rig-sink:monitor_FR " + name + ":in_2", &st);
+                run("pw-link " + name +
+                        ":out_2 rig-sink:playback_FR && pw-link rig-sink:monitor_FR " + name +
+                        ":in_2",
+                    &st);
                 ASSERT_EQ(st, 0) << "pw-link failed";
             }
             ASSERT_EQ(d.start(), ASE_OK) << d.errorMessage();
@@ -578,14 +603,17 @@ TEST_F(PipeWireDriver, LoopThroughTheNullSinkMonitorIsOneQuantumAndReportedExact
             const auto trips = h.roundTrips();
             ASSERT_GE(trips.size(), 4u);
             std::set<long> seen(trips.begin(), trips.end());
-            EXPECT_EQ(seen, std::set<long>{size}) << "every impulse, at every offset, returns after one quantum";
+            EXPECT_EQ(seen, std::set<long>{size})
+                << "every impulse, at every offset, returns after one quantum";
             EXPECT_EQ(lout, 0);
             EXPECT_EQ(lin, variant == 1 ? 0 : size);
             if (variant != 1) {
                 EXPECT_EQ(trips.back(), lin + lout) << "measured vs reported";
             }
             std::printf("pipewire loop %ld (%s): measured %ld, reported in %ld + out %ld\n", size,
-                        variant == 0 ? "auto-connected" : variant == 1 ? "linked by hand" : "by hand, calibrated",
+                        variant == 0   ? "auto-connected"
+                        : variant == 1 ? "linked by hand"
+                                       : "by hand, calibrated",
                         trips.back(), lin, lout);
         }
     }
@@ -628,7 +656,8 @@ TEST_F(PipeWireDriver, DaemonLossIsOneResetEveryCallSaysSoAndANewInstanceWorksOn
     {
         Driver again(name);
         EXPECT_EQ(again.init(), ASIOFalse);
-        EXPECT_NE(again.errorMessage().find("no PipeWire daemon (start it"), std::string::npos) << again.errorMessage();
+        EXPECT_NE(again.errorMessage().find("no PipeWire daemon (start it"), std::string::npos)
+            << again.errorMessage();
     }
     ASSERT_TRUE(startDaemon());
     Driver fresh(name);

@@ -3,8 +3,8 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,7 +45,8 @@ std::int64_t nowNs() noexcept {
 
 void sleepMs(double ms) {
     const std::int64_t until = nowNs() + static_cast<std::int64_t>(ms * 1e6);
-    timespec ts{static_cast<time_t>(until / 1'000'000'000), static_cast<long>(until % 1'000'000'000)};
+    timespec ts{static_cast<time_t>(until / 1'000'000'000),
+                static_cast<long>(until % 1'000'000'000)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
     }
 }
@@ -58,11 +59,13 @@ std::atomic<bool> gUp{false};
 struct sigaction gOld[65];
 const int kFatal[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTERM, SIGINT};
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::string& s) {
+    return "'" + s + "'";
+}
 
 const std::string& downCommand() {
-    static const std::string cmd =
-        "PW_RIG_DIR=" + quoted(rigDir()) + " bash " + quoted(rigsDir() + "/pipewire-down.sh") + " >/dev/null 2>&1";
+    static const std::string cmd = "PW_RIG_DIR=" + quoted(rigDir()) + " bash " +
+                                   quoted(rigsDir() + "/pipewire-down.sh") + " >/dev/null 2>&1";
     return cmd;
 }
 
@@ -115,7 +118,8 @@ void installCleanup() {
 
 std::string rigsDir() {
     static const std::string dir = [] {
-        if (const char* env = std::getenv("FOLDBACK_RIGS_DIR"); env && *env) return std::string(env);
+        if (const char* env = std::getenv("FOLDBACK_RIGS_DIR"); env && *env)
+            return std::string(env);
         return std::string(FOLDBACK_PWTEST_RIGS_DIR);
     }();
     return dir;
@@ -146,14 +150,15 @@ bool startDaemon(const RigOptions& options) {
     installCleanup();
     if (gUp.load()) return true;
     int status = 0;
-    // The up script prints `export PIPEWIRE_RUNTIME_DIR=... XDG_RUNTIME_DIR=... XDG_CONFIG_HOME=...`
-    // (its log goes to stderr). Clients need only PIPEWIRE_RUNTIME_DIR; XDG_CONFIG_HOME
-    // stays the test's (the registry's user root lives there).
-    const std::string out = run("PW_RIG_DIR=" + quoted(rigDir()) + " PW_RIG_FORCE=" + (options.force ? "1" : "0") +
-                                    " PW_RIG_QUANTUM=" + std::to_string(options.quantum) +
-                                    " PW_RIG_CHANNELS=" + std::to_string(options.channels) + " bash " +
-                                    quoted(rigsDir() + "/pipewire-up.sh") + " 2>/dev/null",
-                                &status);
+    // The up script prints `export PIPEWIRE_RUNTIME_DIR=... XDG_RUNTIME_DIR=...
+    // XDG_CONFIG_HOME=...` (its log goes to stderr). Clients need only PIPEWIRE_RUNTIME_DIR;
+    // XDG_CONFIG_HOME stays the test's (the registry's user root lives there).
+    const std::string out =
+        run("PW_RIG_DIR=" + quoted(rigDir()) + " PW_RIG_FORCE=" + (options.force ? "1" : "0") +
+                " PW_RIG_QUANTUM=" + std::to_string(options.quantum) +
+                " PW_RIG_CHANNELS=" + std::to_string(options.channels) + " bash " +
+                quoted(rigsDir() + "/pipewire-up.sh") + " 2>/dev/null",
+            &status);
     if (status != 0) {
         std::ifstream log(rigDir() + "/pipewire.log");
         std::stringstream text;
@@ -174,8 +179,12 @@ bool startDaemon(const RigOptions& options) {
     return true;
 }
 
-void stopDaemon() { downNow(); }
-bool daemonRunning() { return gUp.load(); }
+void stopDaemon() {
+    downNow();
+}
+bool daemonRunning() {
+    return gUp.load();
+}
 
 bool setSetting(const std::string& key, const std::string& value) {
     int status = 0;
@@ -194,8 +203,8 @@ double profiledQuantum(const std::string& node, double seconds) {
         fs::remove_all(dir, ec);
         fs::create_directories(dir, ec);
         // It writes gnuplot scripts next to its log: a folder of its own.
-        const std::string out = run("cd " + quoted(dir.string()) + " && timeout " + std::to_string(seconds) +
-                                    " pw-profiler -o prof.log 2>&1");
+        const std::string out = run("cd " + quoted(dir.string()) + " && timeout " +
+                                    std::to_string(seconds) + " pw-profiler -o prof.log 2>&1");
         const std::string tag = "(\"" + node + "\")";
         const auto at = out.find(tag);
         if (at == std::string::npos) continue;
@@ -217,7 +226,8 @@ double profiledQuantum(const std::string& node, double seconds) {
         if (quanta.empty()) continue;
         // The profiler module hands a new listener what it buffered before (cycles of an
         // earlier quantum) first: the newest third of the lines counts.
-        std::vector<double> recent(quanta.end() - static_cast<std::ptrdiff_t>((quanta.size() + 2) / 3), quanta.end());
+        std::vector<double> recent(
+            quanta.end() - static_cast<std::ptrdiff_t>((quanta.size() + 2) / 3), quanta.end());
         std::sort(recent.begin(), recent.end());
         return recent[recent.size() / 2];
     }
@@ -308,7 +318,9 @@ void Process::signal(int sig) const {
     if (pid_ > 0) ::kill(pid_, sig);
 }
 
-const char* latencyNodePath() { return FOLDBACK_PWTEST_LATENCY_NODE; }
+const char* latencyNodePath() {
+    return FOLDBACK_PWTEST_LATENCY_NODE;
+}
 
 // ---- the private registry ----------------------------------------------------------------
 
@@ -346,7 +358,9 @@ std::string addInstance(const std::string& name, const std::string& configToml) 
     return name;
 }
 
-const char* driverPath() { return FOLDBACK_PWTEST_DRIVER; }
+const char* driverPath() {
+    return FOLDBACK_PWTEST_DRIVER;
+}
 
 FoldbackInstantiateFn factory() {
     static const FoldbackInstantiateFn fn = [] {
@@ -382,7 +396,8 @@ std::string Driver::errorMessage() const {
 
 FoldbackCounters Driver::counters() const {
     FoldbackCounters c{};
-    if (v().future(d_, kFoldbackGetCounters, &c) != ASE_SUCCESS) ADD_FAILURE() << "kFoldbackGetCounters failed";
+    if (v().future(d_, kFoldbackGetCounters, &c) != ASE_SUCCESS)
+        ADD_FAILURE() << "kFoldbackGetCounters failed";
     return c;
 }
 
@@ -405,7 +420,8 @@ void cbSwitch(long index, ASIOBool) {
     if (!h) return;
     ASIOSamples pos = -1;
     ASIOTimeStamp stamp = 0;
-    if (!h->driver || h->driver->lpVtbl->getSamplePosition(h->driver, &pos, &stamp) != ASE_OK) pos = -1;
+    if (!h->driver || h->driver->lpVtbl->getSamplePosition(h->driver, &pos, &stamp) != ASE_OK)
+        pos = -1;
     h->onSwitch(index, pos, stamp);
 }
 
@@ -455,8 +471,8 @@ ASIOError Host::createBuffers(const Driver& d, long size, long in, long out) {
     static ASIOCallbacks plain{&cbSwitch, &cbRate, &cbMessage, nullptr};
     driver = d.get();
     gHost.store(this, std::memory_order_release);
-    const ASIOError r = d.v().createBuffers(d.get(), infos.data(), static_cast<long>(infos.size()), size,
-                                            options_.timeInfo ? &withTimeInfo : &plain);
+    const ASIOError r = d.v().createBuffers(d.get(), infos.data(), static_cast<long>(infos.size()),
+                                            size, options_.timeInfo ? &withTimeInfo : &plain);
     if (r != ASE_OK) return r;
     bufferSize_ = size;
     inputs_ = ins;
@@ -467,7 +483,8 @@ ASIOError Host::createBuffers(const Driver& d, long size, long in, long out) {
     }
     for (const auto& info : infos)
         for (int h = 0; h < 2; ++h)
-            (info.isInput ? in_[h] : out_[h])[static_cast<std::size_t>(info.channelNum)] = info.buffers[h];
+            (info.isInput ? in_[h] : out_[h])[static_cast<std::size_t>(info.channelNum)] =
+                info.buffers[h];
     pendingAt_ = -1;
     return r;
 }
@@ -491,7 +508,8 @@ bool Host::waitMessage(long selector, double timeoutMs) const {
 }
 
 std::vector<SwitchRecord> Host::records() const {
-    const auto n = static_cast<std::size_t>(std::min<long long>(switches(), static_cast<long long>(records_.size())));
+    const auto n = static_cast<std::size_t>(
+        std::min<long long>(switches(), static_cast<long long>(records_.size())));
     return {records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
@@ -531,7 +549,8 @@ void Host::onSwitch(long index, std::int64_t position, std::int64_t systemTime) 
     }
     if (options_.loopOut >= 0 && options_.loopIn >= 0 && options_.loopOut < outputs_ &&
         options_.loopIn < inputs_ && position >= 0) {
-        const auto* in = static_cast<const float*>(in_[i][static_cast<std::size_t>(options_.loopIn)]);
+        const auto* in =
+            static_cast<const float*>(in_[i][static_cast<std::size_t>(options_.loopIn)]);
         if (pendingAt_ >= 0) {
             for (std::size_t k = 0; k < frames; ++k) {
                 if (in[k] > 0.5f) {
@@ -544,7 +563,8 @@ void Host::onSwitch(long index, std::int64_t position, std::int64_t systemTime) 
                     break;
                 }
             }
-            if (pendingAt_ >= 0 && position - pendingAt_ > 12000) pendingAt_ = -1;  // lost: try again
+            if (pendingAt_ >= 0 && position - pendingAt_ > 12000)
+                pendingAt_ = -1;  // lost: try again
         }
         if (pendingAt_ < 0 && n % options_.impulseEvery == 0) {
             const long offsets[4] = {0, bufferSize_ - 1, bufferSize_ / 2, 7 % bufferSize_};

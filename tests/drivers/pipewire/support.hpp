@@ -31,7 +31,8 @@ struct RigOptions {
     long quantum = 64;
     long channels = 2;
 };
-bool startDaemon(const RigOptions& options = {});  // false (and a gtest failure) when it did not come up
+bool startDaemon(
+    const RigOptions& options = {});  // false (and a gtest failure) when it did not come up
 void stopDaemon();
 bool daemonRunning();
 std::string rigDir();
@@ -109,8 +110,8 @@ class Driver {
 
 // ---- the host ---------------------------------------------------------------------------
 struct HostOptions {
-    bool timeInfo = true;          // answer kAsioSupportsTimeInfo with 1
-    bool bufferSizeChange = true;  // answer kAsioBufferSizeChange (selector supported, returns 1)
+    bool timeInfo = true;            // answer kAsioSupportsTimeInfo with 1
+    bool bufferSizeChange = true;    // answer kAsioBufferSizeChange (selector supported, returns 1)
     std::size_t capacity = 1 << 16;  // switch records kept
     // Loop probe: an impulse on output `loopOut` every `impulseEvery` switches, looked for
     // on input `loopIn` (host channel numbers; -1 = off).
