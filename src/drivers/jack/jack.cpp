@@ -29,15 +29,23 @@
 //   start of the next period.
 //
 // Time
-//   jack_get_cycle_times() gives the period's first frame in microseconds of
-//   jack_get_time(). On Linux, jackd2's jack_get_time() is clock_gettime(CLOCK_MONOTONIC)
-//   in microseconds (linux/JackLinuxTime.c, jack_get_microseconds_from_system, the default
-//   system clock source), and pipewire-jack's is CLOCK_MONOTONIC too; so ns = us * 1000.
-//   The driver checks it at activation (the offset between jack_get_time() and
-//   CLOCK_MONOTONIC measured here is below 2 us, i.e. the same clock truncated to us); a
-//   server started with another clock source (jackd -c h / -c c) gets the measured offset
-//   added instead. JACK's 32-bit frame counter is used only as a delta (it wraps after
-//   about 24.8 h at 48 kHz); the position is the kit's own 64-bit count.
+//   jack_get_cycle_times() gives the period's first frame in microseconds of the server's
+//   clock, the clock of jack_get_time(). Which clock that is depends on the JACK:
+//     - jackd2 1.9.21 (Debian 12's libjack-jackd2-0 and jackd2): CLOCK_MONOTONIC_RAW. The
+//       one clock_gettime() call in libjack.so.0 and in libjackserver.so.0 passes clock id
+//       4; measured here, jack_get_time() * 1000 - CLOCK_MONOTONIC_RAW = -22..-384 ns (the
+//       microsecond truncation) while jack_get_time() * 1000 - CLOCK_MONOTONIC = -245 ms
+//       after 2.5 h of uptime: the two clocks part by the NTP slew, tens of ppm, so a
+//       stamp taken as CLOCK_MONOTONIC would be hundreds of ms off and drift on. (Older
+//       jack2 sources, linux/JackLinuxTime.c jack_get_microseconds_from_system, used
+//       CLOCK_MONOTONIC; jackd -c h|c selects HPET or the cycle counter instead.)
+//     - pipewire-jack 0.3.65: CLOCK_MONOTONIC (every clock_gettime() in its libjack.so.0
+//       passes clock id 1; cycle times are the graph clock's nsec / 1000).
+//   So every period the driver reads CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW and
+//   jack_get_time() (three vDSO reads, no system call), sees which clock the server's is,
+//   and adds the exact offset to CLOCK_MONOTONIC (engineOffset below). JACK's 32-bit frame
+//   counter is used only as a delta (it wraps after about 24.8 h at 48 kHz); the position
+//   is the kit's own 64-bit count.
 #include <jack/jack.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -55,6 +63,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -74,10 +83,24 @@ namespace {
 constexpr long kMaxChannels = 256;
 constexpr std::size_t kSampleBytes = sizeof(float);  // JACK audio ports: 32-bit float
 
-std::int64_t monotonicNs() noexcept {
+std::int64_t clockNs(clockid_t id) noexcept {
     timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+std::int64_t monotonicNs() noexcept { return clockNs(CLOCK_MONOTONIC); }
+
+// What to add to a time on the JACK server's clock to have CLOCK_MONOTONIC, from readings
+// of CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW and the server's clock (jack_get_time() * 1000,
+// truncated to microseconds) taken together. The server's clock is whichever of the two
+// it reads within 2 ms of (the nearer one; when they are that close the choice costs less
+// than 2 us), else another clock (HPET, cycle counter): its offset, to the microsecond.
+std::int64_t engineOffset(std::int64_t mono, std::int64_t raw, std::int64_t engine) noexcept {
+    const std::int64_t dm = engine - mono, dr = engine - raw;
+    const auto distance = [](std::int64_t d) { return d < 0 ? -d : d; };
+    constexpr std::int64_t kNear = 2'000'000;
+    if (distance(dm) <= kNear || distance(dr) <= kNear) return distance(dr) < distance(dm) ? mono - raw : 0;
+    return mono - engine;
 }
 
 std::string defaultServerName() {
@@ -260,7 +283,6 @@ class JackBackend final : public Backend {
 
     void start() override {
         if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
-        clockOffsetNs_ = measureClockOffset();
         xruns_.store(0);
         ratePending_.store(0);
         first_ = true;
@@ -463,23 +485,45 @@ class JackBackend final : public Backend {
         if (lib_->recompute_total_latencies) lib_->recompute_total_latencies(client_);
     }
 
-    // JACK's ranges for our own ports (they include the period): the largest per direction.
+    // What JACK reports for our ports once their latency callbacks have run: an input
+    // port's capture latency is the largest of the ports feeding it, an output's playback
+    // latency the largest of the ports it feeds (both include the period). JACK sets our
+    // ports' ranges on its notification thread, after jack_connect and
+    // jack_recompute_total_latencies have returned, so reading them right after
+    // createBuffers can catch the ranges of before the connections (seen on CI: 128 where
+    // 64 + 128 was due). The connected ports' own ranges are read instead: the same
+    // numbers, never stale. Our own ports are skipped (an out -> in loop of this client
+    // adds nothing to either direction).
     void measuredLatency(long& in, long& out) const {
         in = out = 0;
         if (!lib_->port_get_latency_range) {
             in = out = static_cast<long>(serverPeriod_.load());
             return;
         }
-        for (jack_port_t* p : inPorts_) {
-            jack_latency_range_t r{};
-            lib_->port_get_latency_range(p, JackCaptureLatency, &r);
-            in = std::max(in, static_cast<long>(r.max));
+        if (!lib_->port_get_all_connections) {
+            for (jack_port_t* p : inPorts_) in = std::max(in, ownRange(p, JackCaptureLatency));
+            for (jack_port_t* p : outPorts_) out = std::max(out, ownRange(p, JackPlaybackLatency));
+            return;
         }
-        for (jack_port_t* p : outPorts_) {
-            jack_latency_range_t r{};
-            lib_->port_get_latency_range(p, JackPlaybackLatency, &r);
-            out = std::max(out, static_cast<long>(r.max));
-        }
+        const std::string prefix = clientName_ + ":";
+        auto fed = [&](jack_port_t* own, jack_latency_callback_mode_t mode) -> long {
+            long most = 0;
+            const char** names = lib_->port_get_all_connections(client_, own);
+            if (!names) return 0;
+            for (const char** n = names; *n; ++n) {
+                if (std::string_view(*n).substr(0, prefix.size()) == prefix) continue;
+                if (jack_port_t* p = lib_->port_by_name(client_, *n)) most = std::max(most, ownRange(p, mode));
+            }
+            lib_->release(static_cast<void*>(names));
+            return most;
+        };
+        for (jack_port_t* p : inPorts_) in = std::max(in, fed(p, JackCaptureLatency));
+        for (jack_port_t* p : outPorts_) out = std::max(out, fed(p, JackPlaybackLatency));
+    }
+    long ownRange(jack_port_t* p, jack_latency_callback_mode_t mode) const {
+        jack_latency_range_t r{};
+        lib_->port_get_latency_range(p, mode, &r);
+        return static_cast<long>(r.max);
     }
 
     // Before activation: what JACK will report once the configured connections exist (an
@@ -511,22 +555,6 @@ class JackBackend final : public Backend {
             if (toUs && !fromUs) in = std::max(in, range(from, JackCaptureLatency));
             if (fromUs && !toUs) out = std::max(out, range(to, JackPlaybackLatency));
         }
-    }
-
-    // jack_get_time() against CLOCK_MONOTONIC: 0 when they are the same clock.
-    std::int64_t measureClockOffset() const {
-        std::int64_t best = INT64_MAX, offset = 0;
-        for (int i = 0; i < 8; ++i) {
-            const std::int64_t a = monotonicNs();
-            const auto j = static_cast<std::int64_t>(lib_->get_time());
-            const std::int64_t b = monotonicNs();
-            if (b - a < best) {
-                best = b - a;
-                offset = j * 1000 - (a + b) / 2;
-            }
-        }
-        // Same clock: the difference is the microsecond truncation plus the read itself.
-        return (offset > -1'000'000 && offset < 1'000'000) ? 0 : -offset;
     }
 
     // ---- control-side catch-up and the worker ------------------------------------------
@@ -596,7 +624,10 @@ class JackBackend final : public Backend {
         float periodUsecs = 0;
         if (lib_->get_cycle_times &&
             lib_->get_cycle_times(client_, &counter, &usecs, &nextUsecs, &periodUsecs) == 0) {
-            timeNs = static_cast<std::int64_t>(usecs) * 1000 + clockOffsetNs_;
+            const std::int64_t mono = monotonicNs();
+            const std::int64_t raw = clockNs(CLOCK_MONOTONIC_RAW);
+            const auto engine = static_cast<std::int64_t>(lib_->get_time()) * 1000;
+            timeNs = static_cast<std::int64_t>(usecs) * 1000 + engineOffset(mono, raw, engine);
         } else {
             counter = lib_->last_frame_time(client_);
             timeNs = monotonicNs();
@@ -700,7 +731,6 @@ class JackBackend final : public Backend {
     jack_nframes_t lastCounter_ = 0;
     long lastFrames_ = 0;
     std::int64_t lastTimeNs_ = 0;
-    std::int64_t clockOffsetNs_ = 0;  // written before the window opens
     std::atomic<pthread_t> processThread_{};
     std::atomic<bool> processThreadKnown_{false};
 

@@ -142,6 +142,7 @@ const LibJack& load(const std::string& path) {
     resolve(h, t.port_set_latency_range, "jack_port_set_latency_range");
     resolve(h, t.recompute_total_latencies, "jack_recompute_total_latencies");
     resolve(h, t.port_get_aliases, "jack_port_get_aliases");
+    resolve(h, t.port_get_all_connections, "jack_port_get_all_connections");
     resolve(h, t.port_name_size, "jack_port_name_size");
     resolve(h, t.set_thread_creator, "jack_set_thread_creator");
     resolve(h, t.free, "jack_free");

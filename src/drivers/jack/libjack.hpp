@@ -55,6 +55,7 @@ struct LibJack {
     decltype(&::jack_port_set_latency_range) port_set_latency_range = nullptr;
     decltype(&::jack_recompute_total_latencies) recompute_total_latencies = nullptr;
     decltype(&::jack_port_get_aliases) port_get_aliases = nullptr;
+    decltype(&::jack_port_get_all_connections) port_get_all_connections = nullptr;
     decltype(&::jack_port_name_size) port_name_size = nullptr;
     decltype(&::jack_set_thread_creator) set_thread_creator = nullptr;
     decltype(&::jack_free) free = nullptr;

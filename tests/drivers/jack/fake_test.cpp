@@ -27,6 +27,8 @@ struct Fake {
     void (*setSampleRate)(jack_nframes_t);
     void (*setPlaybackLatency)(jack_nframes_t);
     void (*shutdown)(int);
+    void (*useClock)(clockid_t);
+    jack_time_t (*nowUs)();
 };
 
 const Fake& fake() {
@@ -42,6 +44,8 @@ const Fake& fake() {
         x.setPlaybackLatency =
             reinterpret_cast<decltype(x.setPlaybackLatency)>(dlsym(h, "fakejack_set_playback_latency"));
         x.shutdown = reinterpret_cast<decltype(x.shutdown)>(dlsym(h, "fakejack_shutdown"));
+        x.useClock = reinterpret_cast<decltype(x.useClock)>(dlsym(h, "fakejack_use_clock"));
+        x.nowUs = reinterpret_cast<decltype(x.nowUs)>(dlsym(h, "fakejack_now_us"));
         return x;
     }();
     return f;
@@ -100,6 +104,51 @@ TEST_F(FakeJack, TheFrameCounterWrapsAfter2To32FramesAndThePositionGoesOn) {
     EXPECT_EQ(c.resyncs, 0);
     EXPECT_EQ(c.overloads, 0);
     EXPECT_EQ(c.skippedFrames, 0);
+}
+
+std::int64_t clockNs(clockid_t id) {
+    timespec ts{};
+    clock_gettime(id, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// jackd2 1.9.21 keeps its time on CLOCK_MONOTONIC_RAW, pipewire-jack on CLOCK_MONOTONIC:
+// either way the host's stamps are CLOCK_MONOTONIC.
+void checkServerClock(FakeJack& t, Driver& d, Host& h, clockid_t serverClock) {
+    (void)t;
+    fake().useClock(serverClock);
+    jack_nframes_t counter = 0;
+    std::vector<std::int64_t> expected;
+    for (int i = 0; i < 6; ++i) {
+        const jack_time_t usecs = fake().nowUs();  // the cycle starts now, on the server's clock
+        const std::int64_t monoMinusServer = clockNs(CLOCK_MONOTONIC) - static_cast<std::int64_t>(usecs) * 1000;
+        expected.push_back(static_cast<std::int64_t>(usecs) * 1000 + monoMinusServer);
+        ASSERT_EQ(fake().cycle(64, counter, usecs), 0);
+        counter += 64;
+        sleepMs(1);
+    }
+    ASSERT_EQ(d.stop(), ASE_OK);
+    const auto recs = h.records();
+    ASSERT_EQ(recs.size(), expected.size());
+    const std::int64_t rawMinusMono = clockNs(CLOCK_MONOTONIC_RAW) - clockNs(CLOCK_MONOTONIC);
+    std::printf("CLOCK_MONOTONIC_RAW - CLOCK_MONOTONIC here: %.3f ms\n", static_cast<double>(rawMinusMono) / 1e6);
+    for (std::size_t i = 0; i < recs.size(); ++i)
+        EXPECT_NEAR(static_cast<double>(recs[i].systemTime), static_cast<double>(expected[i]), 3000.0)
+            << "switch " << i << ": not CLOCK_MONOTONIC";
+}
+
+TEST_F(FakeJack, AServerOnClockMonotonicRawGivesClockMonotonicStamps) {
+    Driver d(name_);
+    Host h;
+    ASSERT_NO_FATAL_FAILURE(open(d, h));
+    checkServerClock(*this, d, h, CLOCK_MONOTONIC_RAW);
+}
+
+TEST_F(FakeJack, AServerOnClockMonotonicGivesItsStampsUnchanged) {
+    Driver d(name_);
+    Host h;
+    ASSERT_NO_FATAL_FAILURE(open(d, h));
+    checkServerClock(*this, d, h, CLOCK_MONOTONIC);
 }
 
 TEST_F(FakeJack, LostFramesAcrossTheWrapJumpThePositionWithOneResync) {

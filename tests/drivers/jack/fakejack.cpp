@@ -81,6 +81,7 @@ State& S() {
 }
 
 jack_thread_creator_t gCreator = nullptr;
+clockid_t gClock = CLOCK_MONOTONIC;  // the server's clock (jackd2 1.9.21: CLOCK_MONOTONIC_RAW)
 int gCreated = 0;
 
 void* processThread(void*) {
@@ -137,9 +138,9 @@ void recompute() {
     }
 }
 
-jack_time_t monotonicUs() {
+jack_time_t serverClockUs() {
     timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(gClock, &ts);
     return static_cast<jack_time_t>(ts.tv_sec) * 1000000 + static_cast<jack_time_t>(ts.tv_nsec) / 1000;
 }
 
@@ -151,6 +152,7 @@ extern "C" {
 
 void fakejack_reset(jack_nframes_t rate, jack_nframes_t period, int captures, int playbacks) {
     State& s = S();
+    gClock = CLOCK_MONOTONIC;
     s.alive = true;
     s.rate = rate;
     s.period = period;
@@ -228,6 +230,10 @@ float* fakejack_port_buffer(const char* name) {
 }
 
 int fakejack_threads_created() { return gCreated; }
+
+// The server's clock: CLOCK_MONOTONIC (pipewire-jack) or CLOCK_MONOTONIC_RAW (jackd2 1.9.21).
+void fakejack_use_clock(clockid_t id) { gClock = id; }
+jack_time_t fakejack_now_us() { return serverClockUs(); }
 
 // ---- libjack ------------------------------------------------------------------------------
 
@@ -365,7 +371,7 @@ int jack_connect(jack_client_t*, const char* from, const char* to) {
     return 0;
 }
 
-jack_time_t jack_get_time() { return monotonicUs(); }
+jack_time_t jack_get_time() { return serverClockUs(); }
 jack_nframes_t jack_last_frame_time(const jack_client_t*) { return S().cycle.counter; }
 
 int jack_get_cycle_times(const jack_client_t*, jack_nframes_t* frames, jack_time_t* usecs, jack_time_t* next,
