@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "common/asio_names.hpp"
 #include "convert/formats.hpp"
 #include "convert/isa.hpp"
 #include "convert/tiers.hpp"
@@ -127,52 +128,8 @@ std::size_t sampleBytes(ASIOSampleType type) noexcept {
 }
 
 std::string_view sampleTypeName(ASIOSampleType type) noexcept {
-    switch (type) {
-        case ASIOSTInt16MSB:
-            return "Int16MSB";
-        case ASIOSTInt24MSB:
-            return "Int24MSB";
-        case ASIOSTInt32MSB:
-            return "Int32MSB";
-        case ASIOSTFloat32MSB:
-            return "Float32MSB";
-        case ASIOSTFloat64MSB:
-            return "Float64MSB";
-        case ASIOSTInt32MSB16:
-            return "Int32MSB16";
-        case ASIOSTInt32MSB18:
-            return "Int32MSB18";
-        case ASIOSTInt32MSB20:
-            return "Int32MSB20";
-        case ASIOSTInt32MSB24:
-            return "Int32MSB24";
-        case ASIOSTInt16LSB:
-            return "Int16LSB";
-        case ASIOSTInt24LSB:
-            return "Int24LSB";
-        case ASIOSTInt32LSB:
-            return "Int32LSB";
-        case ASIOSTFloat32LSB:
-            return "Float32LSB";
-        case ASIOSTFloat64LSB:
-            return "Float64LSB";
-        case ASIOSTInt32LSB16:
-            return "Int32LSB16";
-        case ASIOSTInt32LSB18:
-            return "Int32LSB18";
-        case ASIOSTInt32LSB20:
-            return "Int32LSB20";
-        case ASIOSTInt32LSB24:
-            return "Int32LSB24";
-        case ASIOSTDSDInt8LSB1:
-            return "DSDInt8LSB1";
-        case ASIOSTDSDInt8MSB1:
-            return "DSDInt8MSB1";
-        case ASIOSTDSDInt8NER8:
-            return "DSDInt8NER8";
-        default:
-            return "unknown";
-    }
+    const char* name = asioSampleTypeName(type);
+    return name ? name : "unknown";
 }
 
 bool isPcm(ASIOSampleType type) noexcept {
