@@ -17,7 +17,9 @@
 
 namespace foldback {
 
-const char* errorName(ASIOError code) noexcept { return asioErrorName(code); }
+const char* errorName(ASIOError code) noexcept {
+    return asioErrorName(code);
+}
 
 std::vector<long> BufferSizes::allowed(long limit) const {
     std::vector<long> out;

@@ -699,7 +699,7 @@ class Instance final : private KitContext {
     std::mutex liveMutex_;
     std::atomic<bool> configChanged_{false};  // settings changed while not running // control and
                                               // watcher threads only, never audio
-    std::unique_ptr<ConfigWatch> watch_;  // declared last: stops first
+    std::unique_ptr<ConfigWatch> watch_;      // declared last: stops first
 };
 
 // ---- the C vtable -------------------------------------------------------------------------

@@ -43,11 +43,11 @@ struct Root {
 
 struct Entry {
     std::string name;
-    std::filesystem::path dir;          // <root>/<name>
+    std::filesystem::path dir;  // <root>/<name>
     RootKind root;
-    std::string driverPath;             // as read (first line, trimmed)
-    std::string description;            // "" when absent
-    std::string problem;                // "" when loadable; else why it is refused
+    std::string driverPath;   // as read (first line, trimmed)
+    std::string description;  // "" when absent
+    std::string problem;      // "" when loadable; else why it is refused
 };
 
 // Roots in resolution order (existing or not).

@@ -253,7 +253,8 @@ INSTANTIATE_TEST_SUITE_P(
         Planted{"slow_clock", {"T4.rate"}, {}},
         // ASE_OK for unknown selectors: every A22 class, as warnings (A22 is a policy row:
         // the spec only says "should"; a hosts-accepted ASE_NotPresent must not fail).
-        Planted{"unknown_selector_ok", {},
+        Planted{"unknown_selector_ok",
+                {},
                 {"A22.0", "A22.17", "A22.minus1", "A22.reserved_7F000150", "A22.reserved_7F0001FF",
                  "A22.unknown_12345678"}},
         // getDriverName writes past 32 bytes: S3 in every state.

@@ -13,12 +13,15 @@ namespace foldback::cli {
 
 namespace {
 
-const double kProbeRates[] = {8000,  11025, 16000, 22050,  32000,  44100, 48000,
+const double kProbeRates[] = {8000,  11025, 16000,  22050,  32000,  44100, 48000,
                               88200, 96000, 176400, 192000, 352800, 384000};
 
 toml::table channelTable(const ChannelInfo& c) {
-    return toml::table{{"channel", c.channel}, {"name", c.name}, {"group", c.group},
-                       {"type", std::string(convert::sampleTypeName(c.type))}, {"type_value", c.type}};
+    return toml::table{{"channel", c.channel},
+                       {"name", c.name},
+                       {"group", c.group},
+                       {"type", std::string(convert::sampleTypeName(c.type))},
+                       {"type_value", c.type}};
 }
 
 void run(const std::string& name, bool json) {
@@ -61,11 +64,15 @@ void run(const std::string& name, bool json) {
             {"outputs", std::move(oa)},
             {"sample_rate", d->sampleRate()},
             {"sample_rates", std::move(ra)},
-            {"buffer_sizes", toml::table{{"min", sizes.min}, {"max", sizes.max},
-                                         {"preferred", sizes.preferred}, {"granularity", sizes.granularity}}},
-            {"latency", toml::table{{"input", lat.input}, {"output", lat.output},
+            {"buffer_sizes", toml::table{{"min", sizes.min},
+                                         {"max", sizes.max},
+                                         {"preferred", sizes.preferred},
+                                         {"granularity", sizes.granularity}}},
+            {"latency", toml::table{{"input", lat.input},
+                                    {"output", lat.output},
                                     {"buffer_size", sizes.preferred},
-                                    {"input_offset", inOffset}, {"output_offset", outOffset}}},
+                                    {"input_offset", inOffset},
+                                    {"output_offset", outOffset}}},
             {"clock_sources", std::move(ca)},
             {"output_ready", d->outputReadySupported()},
             {"time_info", d->supportsTimeInfo()},
@@ -82,18 +89,22 @@ void run(const std::string& name, bool json) {
     std::cout << fmt::format("  rate        {:g} Hz (supports {})\n", d->sampleRate(), rs);
     std::cout << fmt::format("  buffer      min {} max {} preferred {} granularity {}\n", sizes.min,
                              sizes.max, sizes.preferred, sizes.granularity);
-    std::cout << fmt::format("  latency     input {} + output {} frames at {} frames{}\n", lat.input,
-                             lat.output, sizes.preferred,
-                             inOffset || outOffset
-                                 ? fmt::format(" (includes calibrated offsets {} / {})", inOffset, outOffset)
-                                 : "");
+    std::cout << fmt::format(
+        "  latency     input {} + output {} frames at {} frames{}\n", lat.input, lat.output,
+        sizes.preferred,
+        inOffset || outOffset
+            ? fmt::format(" (includes calibrated offsets {} / {})", inOffset, outOffset)
+            : "");
     std::cout << fmt::format("  features    outputReady {}, time info {}, overload reports {}\n",
-                             d->outputReadySupported() ? "yes" : "no", d->supportsTimeInfo() ? "yes" : "no",
+                             d->outputReadySupported() ? "yes" : "no",
+                             d->supportsTimeInfo() ? "yes" : "no",
                              d->canReportOverload() ? "yes" : "no");
     for (const auto& c : clocks)
-        std::cout << fmt::format("  clock       {} {}{}\n", c.index, c.name, c.current ? " (current)" : "");
+        std::cout << fmt::format("  clock       {} {}{}\n", c.index, c.name,
+                                 c.current ? " (current)" : "");
     for (const auto* list : {&ins, &outs}) {
-        std::cout << fmt::format("  {} channels ({}):\n", list == &ins ? "input" : "output", list->size());
+        std::cout << fmt::format("  {} channels ({}):\n", list == &ins ? "input" : "output",
+                                 list->size());
         for (const auto& c : *list)
             std::cout << fmt::format("    {:>3}  {:<32} group {}  {}\n", c.channel, c.name, c.group,
                                      convert::sampleTypeName(c.type));
@@ -103,8 +114,10 @@ void run(const std::string& name, bool json) {
 }  // namespace
 
 void addInfo(CLI::App& app) {
-    auto* cmd = app.add_subcommand("info", "Channels, rates, buffer sizes, latencies and features of an instance");
-    cmd->footer("Examples:\n  foldback info loopback\n  foldback info loopback --json | jq .latency");
+    auto* cmd = app.add_subcommand(
+        "info", "Channels, rates, buffer sizes, latencies and features of an instance");
+    cmd->footer(
+        "Examples:\n  foldback info loopback\n  foldback info loopback --json | jq .latency");
     static std::string name;
     static bool json = false;
     cmd->add_option("name", name, "Instance name (see `foldback list`)")->required();

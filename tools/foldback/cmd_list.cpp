@@ -19,11 +19,16 @@ namespace {
 
 const char* rootName(registry::RootKind k) {
     switch (k) {
-        case registry::RootKind::Env: return "FOLDBACK_DRIVER_PATH";
-        case registry::RootKind::User: return "user";
-        case registry::RootKind::System: return "system";
-        case registry::RootKind::CwAsio: return "cwASIO";
-        case registry::RootKind::BuiltIn: return "built-in";
+        case registry::RootKind::Env:
+            return "FOLDBACK_DRIVER_PATH";
+        case registry::RootKind::User:
+            return "user";
+        case registry::RootKind::System:
+            return "system";
+        case registry::RootKind::CwAsio:
+            return "cwASIO";
+        case registry::RootKind::BuiltIn:
+            return "built-in";
     }
     return "?";
 }
@@ -69,7 +74,8 @@ std::vector<std::string> driverFiles(const std::vector<registry::Entry>& entries
     for (const auto& dir : dirs) {
         std::error_code ec;
         for (const auto& f : std::filesystem::directory_iterator(dir, ec))
-            if (f.path().extension() == ".so" && f.path().filename().string().rfind("foldback-", 0) == 0)
+            if (f.path().extension() == ".so" &&
+                f.path().filename().string().rfind("foldback-", 0) == 0)
                 files.insert(std::filesystem::canonical(f.path(), ec).string());
     }
     return {files.begin(), files.end()};
@@ -105,7 +111,8 @@ std::vector<Found> discover(const std::vector<registry::Entry>& entries) {
                                 if (auto v = (*sec)["device"].value<std::string>(); v && *v == f.id)
                                     named = true;
                         });
-                        if (auto v = t["device"].value<std::string>(); v && *v == f.id) named = true;
+                        if (auto v = t["device"].value<std::string>(); v && *v == f.id)
+                            named = true;
                         if (named) f.registeredAs = e.name;
                     } catch (...) {
                     }
@@ -122,7 +129,8 @@ std::vector<Found> discover(const std::vector<registry::Entry>& entries) {
 void run(bool json) {
     const auto entries = registry::list();
     std::vector<Probe> probes;
-    for (const auto& e : entries) probes.push_back(e.problem.empty() ? probe(e.name) : Probe{false, "refused: " + e.problem});
+    for (const auto& e : entries)
+        probes.push_back(e.problem.empty() ? probe(e.name) : Probe{false, "refused: " + e.problem});
     const auto found = discover(entries);
 
     if (json) {
@@ -130,9 +138,13 @@ void run(bool json) {
         toml::array inst;
         for (std::size_t i = 0; i < entries.size(); ++i) {
             const auto& e = entries[i];
-            toml::table t{{"name", e.name}, {"description", e.description}, {"root", rootName(e.root)},
-                          {"directory", e.dir.string()}, {"driver", e.driverPath},
-                          {"available", probes[i].ok}, {"status", probes[i].status}};
+            toml::table t{{"name", e.name},
+                          {"description", e.description},
+                          {"root", rootName(e.root)},
+                          {"directory", e.dir.string()},
+                          {"driver", e.driverPath},
+                          {"available", probes[i].ok},
+                          {"status", probes[i].status}};
             if (probes[i].ok) {
                 t.insert("inputs", probes[i].inputs);
                 t.insert("outputs", probes[i].outputs);
@@ -144,14 +156,18 @@ void run(bool json) {
         toml::array dev;
         for (const auto& f : found)
             if (f.registeredAs.empty())
-                dev.push_back(toml::table{{"driver", f.driver}, {"id", f.id}, {"description", f.description},
-                                          {"inputs", f.inputs}, {"outputs", f.outputs}});
+                dev.push_back(toml::table{{"driver", f.driver},
+                                          {"id", f.id},
+                                          {"description", f.description},
+                                          {"inputs", f.inputs},
+                                          {"outputs", f.outputs}});
         root.insert("unregistered_devices", std::move(dev));
         printJson(root);
         return;
     }
     std::cout << "Registered instances:\n";
-    if (entries.empty()) std::cout << "  (none) register one with `foldback register NAME /path/driver.so`\n";
+    if (entries.empty())
+        std::cout << "  (none) register one with `foldback register NAME /path/driver.so`\n";
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const auto& e = entries[i];
         std::cout << fmt::format("  {:<20} {:<9} {}\n", e.name, rootName(e.root),
@@ -163,8 +179,9 @@ void run(bool json) {
     for (const auto& f : found) {
         if (!f.registeredAs.empty()) continue;
         ++shown;
-        std::cout << fmt::format("  {:<28} {}\n  {:<28} register: foldback register NAME {} --device {}\n",
-                                 f.id, f.description, "", f.driver, f.id);
+        std::cout << fmt::format(
+            "  {:<28} {}\n  {:<28} register: foldback register NAME {} --device {}\n", f.id,
+            f.description, "", f.driver, f.id);
     }
     if (!shown) std::cout << "  (none)\n";
 }
@@ -172,7 +189,8 @@ void run(bool json) {
 }  // namespace
 
 void addList(CLI::App& app) {
-    auto* cmd = app.add_subcommand("list", "Registered instances, whether each can be used, and unregistered devices");
+    auto* cmd = app.add_subcommand(
+        "list", "Registered instances, whether each can be used, and unregistered devices");
     cmd->footer("Examples:\n  foldback list\n  foldback list --json");
     static bool json = false;
     cmd->add_flag("--json", json, "Print JSON");

@@ -19,12 +19,18 @@ void addRegister(CLI::App& app) {
         "Writes <root>/NAME/{driver,description} (and config.toml with --device) in the user root\n"
         "(~/.config/foldback/drivers) or, with --system, in /etc/foldback/drivers.\n"
         "Examples:\n"
-        "  foldback register my-loop /usr/lib/x86_64-linux-gnu/foldback/drivers/foldback-loopback.so\n"
-        "  foldback register studio /usr/lib/x86_64-linux-gnu/foldback/drivers/foldback-alsa.so --device hw:USB");
-    reg->add_option("name", name, "Instance name: at most 31 bytes, no '/', no leading '.'")->required();
-    reg->add_option("driver", driver, "Path of the driver .so")->required()->check(CLI::ExistingFile);
+        "  foldback register my-loop "
+        "/usr/lib/x86_64-linux-gnu/foldback/drivers/foldback-loopback.so\n"
+        "  foldback register studio /usr/lib/x86_64-linux-gnu/foldback/drivers/foldback-alsa.so "
+        "--device hw:USB");
+    reg->add_option("name", name, "Instance name: at most 31 bytes, no '/', no leading '.'")
+        ->required();
+    reg->add_option("driver", driver, "Path of the driver .so")
+        ->required()
+        ->check(CLI::ExistingFile);
     reg->add_option("--description", description, "One line shown by `foldback list`");
-    reg->add_option("--device", device, "The device this instance opens (written as device = \"...\")");
+    reg->add_option("--device", device,
+                    "The device this instance opens (written as device = \"...\")");
     reg->add_flag("--system", system, "Write to /etc/foldback/drivers (needs root)");
     reg->callback([] {
         try {
@@ -45,12 +51,14 @@ void addRegister(CLI::App& app) {
     static std::string uname;
     static bool usystem = false;
     auto* unreg = app.add_subcommand("unregister", "Remove a registered instance");
-    unreg->footer("Examples:\n  foldback unregister my-loop\n  sudo foldback unregister studio --system");
+    unreg->footer(
+        "Examples:\n  foldback unregister my-loop\n  sudo foldback unregister studio --system");
     unreg->add_option("name", uname, "Instance name")->required();
     unreg->add_flag("--system", usystem, "Remove from /etc/foldback/drivers (needs root)");
     unreg->callback([] {
         try {
-            registry::unregisterInstance(uname, usystem ? registry::Scope::System : registry::Scope::User);
+            registry::unregisterInstance(uname,
+                                         usystem ? registry::Scope::System : registry::Scope::User);
             std::cout << fmt::format("unregistered '{}'\n", uname);
         } catch (const std::exception& e) {
             error(e.what());
