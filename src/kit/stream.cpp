@@ -135,6 +135,7 @@ bool StreamCore::active(bool input, long channel) const noexcept {
 void StreamCore::arm(double rate) noexcept {
     adapterActive_ = false;
     adapterFrames_ = 0;
+    adapterLost_ = 0;
     inRing_.clear();
     outRing_.clear();
     adapterExtraIn_.store(0, std::memory_order_relaxed);
@@ -294,9 +295,17 @@ void StreamCore::processEngine(const DeviceIo& io, long frames, std::int64_t tim
     if (!first_ && framesDelta > (adapterActive_ ? adapterFrames_ : bufferSize_)) {
         // The engine lost frames (an xrun): the position jumps by whole buffers.
         const long expected = adapterActive_ ? adapterFrames_ : bufferSize_;
-        const long lost = (framesDelta - expected + bufferSize_ / 2) / bufferSize_;
-        skipPeriods(std::max(1L, lost));
-        if (adapterActive_) adapterReset(adapterFrames_);
+        if (adapterActive_) {
+            // The rings hold audio that was delivered (input) or made (output): it stays,
+            // and so does their alignment (a cycle that never ran moved neither). The lost
+            // frames move the position at the next switch, in whole buffers, one resync
+            // per jump; less than a buffer carries over to the next loss.
+            overload();
+            adapterLost_ += framesDelta - expected;
+        } else {
+            const long lost = (framesDelta - expected + bufferSize_ / 2) / bufferSize_;
+            skipPeriods(std::max(1L, lost));
+        }
     }
     if (frames == bufferSize_ && !adapterActive_) {
         process(io, timeNs);
@@ -314,6 +323,8 @@ void StreamCore::processEngine(const DeviceIo& io, long frames, std::int64_t tim
     if (frames == bufferSize_ && outRing_.level == 0 && inRing_.level == 0) {
         // Back at the host's size with nothing buffered: leave the adapter.
         adapterActive_ = false;
+        if (adapterLost_ >= bufferSize_) jump(adapterLost_ / bufferSize_);
+        adapterLost_ = 0;
         adapterExtraIn_.store(0, std::memory_order_relaxed);
         adapterExtraOut_.store(0, std::memory_order_relaxed);
         latenciesChanged();
@@ -357,6 +368,13 @@ void StreamCore::adapterRun(const DeviceIo& io, long frames, std::int64_t timeNs
     inRing_.push(io.in, n);
     const double rate = rate_.load(std::memory_order_relaxed);
     while (inRing_.level >= b) {
+        if (adapterLost_ >= bufferSize_) {
+            const long periods = adapterLost_ / bufferSize_;
+            jump(periods);
+            adapterLost_ %= bufferSize_;
+            adapterTimeNs_ +=
+                static_cast<std::int64_t>(static_cast<double>(periods * bufferSize_) * 1e9 / rate);
+        }
         inRing_.pop(stageIn_.data(), b);
         const DeviceIo staged{stageIn_.data(), stageOut_.data()};
         process(staged, adapterTimeNs_);
@@ -405,11 +423,15 @@ void StreamCore::Ring::pop(void* const* dst, std::size_t frames) noexcept {
 
 void StreamCore::skipPeriods(long periods) noexcept {
     if (periods <= 0) return;
+    counters_.overloads.fetch_add(1, std::memory_order_relaxed);
+    send(kAsioOverload);
+    jump(periods);
+}
+
+void StreamCore::jump(long periods) noexcept {
     position_ += periods * bufferSize_;
     counters_.skippedFrames.fetch_add(periods * bufferSize_, std::memory_order_relaxed);
-    counters_.overloads.fetch_add(1, std::memory_order_relaxed);
     counters_.resyncs.fetch_add(1, std::memory_order_relaxed);
-    send(kAsioOverload);
     send(kAsioResyncRequest);
 }
 

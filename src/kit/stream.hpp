@@ -95,6 +95,8 @@ class StreamCore {
     void latch(std::int64_t position, std::int64_t timeNs) noexcept;
     void adapterReset(long engineFrames) noexcept;
     void adapterRun(const DeviceIo& io, long frames, std::int64_t timeNs) noexcept;
+    // [rt] The position jumps over `periods` buffers: kAsioResyncRequest (no overload).
+    void jump(long periods) noexcept;
 
     // FIFO adapter (engine period != buffer size). Rings hold every device channel.
     struct Ring {
@@ -109,6 +111,7 @@ class StreamCore {
     bool adapterAllocated_ = false;
     bool adapterActive_ = false;
     long adapterFrames_ = 0;
+    long adapterLost_ = 0;  // engine frames lost under the adapter, not yet a position jump
     Ring inRing_, outRing_;
     std::vector<std::byte> stage_;
     std::vector<void*> stageIn_, stageOut_;

@@ -357,7 +357,19 @@ bool setPeriod(long frames) {
     return status == 0;
 }
 
+// Puts the server back at 64 frames when a test ends, also when an assertion ended it
+// early: the next test (same server) expects 64.
+struct RestorePeriod {
+    RestorePeriod() = default;
+    RestorePeriod(const RestorePeriod&) = delete;
+    RestorePeriod& operator=(const RestorePeriod&) = delete;
+    ~RestorePeriod() {
+        if (serverRunning()) (void)setPeriod(64);
+    }
+};
+
 TEST_F(JackDriver, APeriodChangeIsABufferSizeChangeAndTheSwitchKeepsItsSizeUntilRecreated) {
+    const RestorePeriod restore;
     Driver d(addInstance("jk-bufsize", "[jack]\nauto_connect = false\nconnect = [[\"out_1\", \"in_1\"]]\n"));
     HostOptions o;
     o.loopOut = 0;
@@ -386,6 +398,9 @@ TEST_F(JackDriver, APeriodChangeIsABufferSizeChangeAndTheSwitchKeepsItsSizeUntil
     // Until the host re-creates its buffers the switch keeps 64 frames, positions stay
     // continuous, and the FIFO's latency is reported: the loop's round trip is now one
     // engine period (32) plus what getLatencies says (the self-loop alone reports 0).
+    // An impulse in flight at the change is lost (JACK drops what is on a connection when
+    // its period changes; this test's timing often puts the change right there): the probe
+    // sends another a few periods later.
     const long long s1 = h.switches();
     sleepMs(600);
     ASSERT_GT(h.switches() - s1, 200);
@@ -412,10 +427,10 @@ TEST_F(JackDriver, APeriodChangeIsABufferSizeChangeAndTheSwitchKeepsItsSizeUntil
     EXPECT_EQ(h2.roundTrips().back(), 32);
     ASSERT_EQ(d.latencies(lin, lout), ASE_OK);
     EXPECT_EQ(lin + lout, 0) << "no FIFO once the host runs at the engine's period";
-    EXPECT_TRUE(setPeriod(64));
 }
 
 TEST_F(JackDriver, APeriodChangeIsAResetForAHostWithoutBufferSizeChange) {
+    const RestorePeriod restore;
     Driver d(addInstance("jk-bufsize-reset"));
     HostOptions o;
     o.bufferSizeChange = false;
@@ -433,7 +448,6 @@ TEST_F(JackDriver, APeriodChangeIsAResetForAHostWithoutBufferSizeChange) {
     ASSERT_EQ(d.stop(), ASE_OK);
     EXPECT_EQ(positionJumps(h.records(), 64), d.counters().resyncs);
     EXPECT_EQ(h.messages(kAsioResetRequest), 1) << "exactly one";
-    EXPECT_TRUE(setPeriod(64));
 }
 
 // ---- server shutdown -----------------------------------------------------------------------

@@ -388,6 +388,7 @@ void Host::clear() {
     rateCount_.store(0);
     tripCount_.store(0);
     pendingAt_ = -1;
+    lastPosition_ = -1;
 }
 
 void Host::onSwitch(long index, std::int64_t position, std::int64_t systemTime) noexcept {
@@ -412,6 +413,10 @@ void Host::onSwitch(long index, std::int64_t position, std::int64_t systemTime) 
     if (options_.loopOut >= 0 && options_.loopIn >= 0 && options_.loopOut < outputs_ &&
         options_.loopIn < inputs_ && position >= 0) {
         const auto* in = static_cast<const float*>(in_[i][static_cast<std::size_t>(options_.loopIn)]);
+        // A position jump (frames lost, kAsioResyncRequest) puts a round trip in flight off
+        // by the jump: it is not a measurement, send another impulse.
+        if (pendingAt_ >= 0 && lastPosition_ >= 0 && position != lastPosition_ + bufferSize_) pendingAt_ = -1;
+        lastPosition_ = position;
         if (pendingAt_ >= 0) {
             for (std::size_t k = 0; k < frames; ++k) {
                 if (in[k] > 0.5f) {
@@ -423,7 +428,12 @@ void Host::onSwitch(long index, std::int64_t position, std::int64_t systemTime) 
                     break;
                 }
             }
-            if (pendingAt_ >= 0 && position - pendingAt_ > 48000) pendingAt_ = -1;  // lost: try again
+            // Lost (JACK drops what is in flight on a connection when the server's period
+            // changes): try again soon. The wait must be short next to the windows the tests
+            // watch (a 1 s wait let one lost impulse hide every round trip after a change),
+            // and far longer than any loop they measure (a few periods).
+            if (pendingAt_ >= 0 && position - pendingAt_ > std::max<std::int64_t>(kLostAfter, 8L * bufferSize_))
+                pendingAt_ = -1;
         }
         if (pendingAt_ < 0 && n % options_.impulseEvery == 0) {
             const long offsets[4] = {0, bufferSize_ - 1, bufferSize_ / 2, 7 % bufferSize_};

@@ -153,6 +153,8 @@ class Host {
     std::vector<long> trips_;
     std::atomic<long long> tripCount_{0};
     std::int64_t pendingAt_ = -1;  // absolute position of the impulse in flight
+    std::int64_t lastPosition_ = -1;
+    static constexpr std::int64_t kLostAfter = 4096;  // frames (at least 8 buffers)
     long offsetTurn_ = 0;
 };
 
