@@ -36,6 +36,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <time.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -76,7 +77,14 @@ struct Settings {
 
 Settings readSettings(const Config& cfg) {
     Settings s;
-    const std::string device = cfg.string("alsa", "device", "hw:0,0");
+    // `device` at the top level is what `foldback register --device` writes and `foldback
+    // list` looks for; [alsa] device wins.
+    std::string top = "hw:0,0";
+    if (const auto* n = cfg.table().get("device")) {
+        if (!n->is_string()) fail(ASE_NotPresent, "device must be a string (an ALSA PCM such as hw:CARD=USB,DEV=0)");
+        top = *n->value<std::string>();
+    }
+    const std::string device = cfg.string("alsa", "device", top);
     for (int d = 0; d < 2; ++d) {
         const std::string v = cfg.string("alsa", kDirection[d], "");
         s.pcm[d] = v.empty() ? device : v == "none" ? "" : v;

@@ -151,6 +151,18 @@ TEST(AlsaDriver, MissingDeviceSaysWhatToDo) {
     EXPECT_NE(m.find("hw:9,0"), std::string::npos) << m;
 }
 
+TEST(AlsaDriver, TopLevelDeviceIsWhatRegisterWrites) {
+    // `foldback register NAME foldback-alsa.so --device ID` (what `foldback list` prints)
+    // writes device = "ID" at the top level; [alsa] device wins over it.
+    at::addInstance("alsa-top", "device = \"hw:9,0\"\n");
+    at::Driver d("alsa-top");
+    EXPECT_FALSE(d.init());
+    EXPECT_NE(d.errorMessage().find("hw:9,0"), std::string::npos) << d.errorMessage();
+    at::addInstance("alsa-top-wins", "device = \"hw:9,0\"\n[alsa]\ndevice = \"null\"\n");
+    at::Driver w("alsa-top-wins");
+    EXPECT_TRUE(w.init()) << w.errorMessage();
+}
+
 TEST(AlsaDriver, BadSettingNamesTheKey) {
     at::addInstance("alsa-bad", "[alsa]\ndevice = \"null\"\naccess = \"fast\"\n");
     at::Driver d("alsa-bad");
