@@ -41,6 +41,17 @@ concept HalfBlocks = requires {
     V::kHalfBlocks;
 };
 
+// Widths with the 32-channel pair transpose (X512) use it for 16-bit device formats <->
+// Float32LSB (simd_x86.hpp, deinterleavePairs).
+template <class V>
+concept PairTranspose = requires {
+    V::kPairTranspose;
+};
+
+template <class V, ASIOSampleType Dev, ASIOSampleType Asio>
+inline constexpr bool kPairBlocks =
+    PairTranspose<V>&& kBytesOf<Dev> == 2 && Asio == ASIOSTFloat32LSB;
+
 template <class A, class...>
 struct FirstOf {
     using type = A;
@@ -271,6 +282,25 @@ FOLDBACK_SIMD_INLINE void deinterleaveHalfBlock(const std::uint8_t* s, std::size
     }
 }
 
+// Frames per tile of the device buffer, for 16-bit device formats. Inside a tile the loops
+// run channel groups outer, frames inner, so each group writes (or reads) a few
+// consecutive cache lines of each of its ASIO buffers before moving on, instead of one
+// line in every buffer per block; the tile of device frames (about kTileBytes) stays in L1
+// while the groups pass over it. Measured at 64 ch x 256 frames (Zen 5): +5-8% for
+// S16_LE <-> Float32LSB, but -8-11% for S24_3LE (whose 48-byte rows then leave device
+// lines half written between groups) and nothing for 32-bit formats, so only 16-bit
+// formats tile; the others keep one block of frames (L) per pass.
+inline constexpr std::size_t kTileBytes = 8192;
+template <std::size_t L, std::size_t DeviceBytes>
+inline std::size_t tileFrames(std::size_t frameBytes) noexcept {
+    if constexpr (DeviceBytes != 2) {
+        return L;
+    } else {
+        const std::size_t t = kTileBytes / frameBytes / L * L;
+        return t > L ? t : L;
+    }
+}
+
 template <ASIOSampleType From, ASIOSampleType To>
 inline void deinterleaveScalar(const std::uint8_t* s, std::size_t channels, void* const* dst,
                                std::size_t f0, std::size_t f1, std::size_t c0) noexcept {
@@ -290,6 +320,11 @@ inline std::size_t deinterleaveChannels(const std::uint8_t* s, std::size_t chann
                                         void* const* dst, std::size_t f, std::size_t nf,
                                         std::size_t c, bool wide) noexcept {
     constexpr std::size_t L = V::kLanes;
+    if constexpr (kPairBlocks<V, From, To>) {
+        for (; c + 2 * L <= channels; c += 2 * L)
+            for (std::size_t g = 0; g < nf; g += L)
+                V::template deinterleavePairs<From, To>(s, channels, dst, f + g, c);
+    }
     for (; c + L <= channels; c += L) {
         for (std::size_t g = 0; g < nf; g += L) {
             if constexpr (kWordBlocks<V, From, To>) {
@@ -303,11 +338,13 @@ inline std::size_t deinterleaveChannels(const std::uint8_t* s, std::size_t chann
     }
     if constexpr (HalfBlocks<V> && sizeof...(Rest) > 0) {
         using N = typename FirstOf<Rest...>::type;
-        if (nf == L && c + N::kLanes <= channels && 2 * N::kLanes == L) {
-            if (wide) {
-                deinterleaveHalfBlock<V, N, From, To, true>(s, channels, dst, f, c);
-            } else {
-                deinterleaveHalfBlock<V, N, From, To, false>(s, channels, dst, f, c);
+        if (nf % L == 0 && c + N::kLanes <= channels && 2 * N::kLanes == L) {
+            for (std::size_t g = 0; g < nf; g += L) {
+                if (wide) {
+                    deinterleaveHalfBlock<V, N, From, To, true>(s, channels, dst, f + g, c);
+                } else {
+                    deinterleaveHalfBlock<V, N, From, To, false>(s, channels, dst, f + g, c);
+                }
             }
             c += N::kLanes;
         }
@@ -321,11 +358,18 @@ template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
 inline std::size_t deinterleaveFrames(const std::uint8_t* s, std::size_t channels, void* const* dst,
                                       std::size_t f, std::size_t n) noexcept {
     constexpr std::size_t L = V::kLanes;
-    for (; f + L <= n; f += L) {
+    // tiles of T frames, channel groups outer inside a tile (see tileFrames)
+    const std::size_t T = tileFrames<L, kBytesOf<From>>(channels * kBytesOf<From>);
+    for (; f + L <= n; f += T) {
+        const std::size_t nf = f + T <= n ? T : (n - f) / L * L;
         // rows are at most a frame long; the frame after the block covers any over-read
         const std::size_t c =
-            deinterleaveChannels<From, To, V, Rest...>(s, channels, dst, f, L, 0, f + L < n);
-        if (c < channels) deinterleaveScalar<From, To>(s, channels, dst, f, f + L, c);
+            deinterleaveChannels<From, To, V, Rest...>(s, channels, dst, f, nf, 0, f + nf < n);
+        if (c < channels) deinterleaveScalar<From, To>(s, channels, dst, f, f + nf, c);
+        if (nf < T) {
+            f += nf;
+            break;
+        }
     }
     if constexpr (sizeof...(Rest) > 0)
         f = deinterleaveFrames<From, To, Rest...>(s, channels, dst, f, n);
@@ -476,6 +520,11 @@ template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
 inline std::size_t interleaveChannels(const void* const* src, std::size_t channels, std::uint8_t* d,
                                       std::size_t f, std::size_t nf, std::size_t c) noexcept {
     constexpr std::size_t L = V::kLanes;
+    if constexpr (kPairBlocks<V, To, From>) {
+        for (; c + 2 * L <= channels; c += 2 * L)
+            for (std::size_t g = 0; g < nf; g += L)
+                V::template interleavePairs<From, To>(src, channels, d, f + g, c);
+    }
     for (; c + L <= channels; c += L)
         for (std::size_t g = 0; g < nf; g += L)
             if constexpr (kWordBlocks<V, To, From>) {
@@ -485,8 +534,9 @@ inline std::size_t interleaveChannels(const void* const* src, std::size_t channe
             }
     if constexpr (HalfBlocks<V> && sizeof...(Rest) > 0) {
         using N = typename FirstOf<Rest...>::type;
-        if (nf == L && c + N::kLanes <= channels && 2 * N::kLanes == L) {
-            interleaveHalfBlock<V, N, From, To>(src, channels, d, f, c);
+        if (nf % L == 0 && c + N::kLanes <= channels && 2 * N::kLanes == L) {
+            for (std::size_t g = 0; g < nf; g += L)
+                interleaveHalfBlock<V, N, From, To>(src, channels, d, f + g, c);
             c += N::kLanes;
         }
     }
@@ -499,9 +549,15 @@ template <ASIOSampleType From, ASIOSampleType To, class V, class... Rest>
 inline std::size_t interleaveFrames(const void* const* src, std::size_t channels, std::uint8_t* d,
                                     std::size_t f, std::size_t n) noexcept {
     constexpr std::size_t L = V::kLanes;
-    for (; f + L <= n; f += L) {
-        const std::size_t c = interleaveChannels<From, To, V, Rest...>(src, channels, d, f, L, 0);
-        if (c < channels) interleaveScalar<From, To>(src, channels, d, f, f + L, c);
+    const std::size_t T = tileFrames<L, kBytesOf<To>>(channels * kBytesOf<To>);
+    for (; f + L <= n; f += T) {
+        const std::size_t nf = f + T <= n ? T : (n - f) / L * L;
+        const std::size_t c = interleaveChannels<From, To, V, Rest...>(src, channels, d, f, nf, 0);
+        if (c < channels) interleaveScalar<From, To>(src, channels, d, f, f + nf, c);
+        if (nf < T) {
+            f += nf;
+            break;
+        }
     }
     if constexpr (sizeof...(Rest) > 0)
         f = interleaveFrames<From, To, Rest...>(src, channels, d, f, n);

@@ -800,6 +800,80 @@ struct X512 {
         }
     }
 
+    // ---- 16-bit samples <-> Float32LSB, 32 channels at a time ----
+    // A 64-byte row of a 16-bit device buffer is 32 channels of one frame, or 16 dwords,
+    // each holding two neighbouring channels (c + 2i low, c + 2i + 1 high). Transposing 16
+    // such rows as 32-bit lanes (64 shuffles) leaves register i with frames f.. f+15 of both
+    // channels of pair i; each channel then comes out with a shift or a mask, no shuffle.
+    // That is 32 shuffles per 256 samples against 48 for the word transpose above (which
+    // stays for a remainder of 16 channels), and no 256-bit inserts.
+    static constexpr bool kPairTranspose = true;
+
+    // Frames f.. f+15 of channels c.. c+31: 16-bit device samples -> Float32LSB.
+    template <ASIOSampleType From, ASIOSampleType To>
+    FOLDBACK_SIMD_INLINE static void deinterleavePairs(const std::uint8_t* s, std::size_t channels,
+                                                       void* const* dst, std::size_t f,
+                                                       std::size_t c) noexcept {
+        const std::size_t stride = channels * 2;
+        const std::uint8_t* row = s + (f * channels + c) * 2;
+        F r[16];
+#pragma GCC unroll 16
+        for (int k = 0; k < 16; ++k) {
+            __m512i x = _mm512_loadu_si512(row + k * stride);
+            if constexpr (typeInfo(From).bigEndian) x = _mm512_shuffle_epi8(x, kSwap16x32.v());
+            r[k] = _mm512_castsi512_ps(x);
+        }
+        transpose(r);
+        const __m512 scale = _mm512_set1_ps(0x1p-31f);
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i) {
+            const __m512i x = _mm512_castps_si512(r[i]);
+            auto* d0 = static_cast<std::uint8_t*>(dst[c + 2 * i]);
+            auto* d1 = static_cast<std::uint8_t*>(dst[c + 2 * i + 1]);
+            // the sample in the top half of a 32-bit lane, as Codec::load does
+            if (d0 != nullptr)
+                Codec<To>::store(d0 + f * kBytesOfType<To>,
+                                 _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_slli_epi32(x, 16)), scale));
+            if (d1 != nullptr)
+                Codec<To>::store(
+                    d1 + f * kBytesOfType<To>,
+                    _mm512_mul_ps(
+                        _mm512_cvtepi32_ps(_mm512_and_si512(x, _mm512_set1_epi32(-65536))),
+                        scale));
+        }
+    }
+
+    // Float32LSB of channels c.. c+31 -> frames f.. f+15 of a 16-bit device format.
+    template <ASIOSampleType From, ASIOSampleType To>
+    FOLDBACK_SIMD_INLINE static void interleavePairs(const void* const* src, std::size_t channels,
+                                                     std::uint8_t* d, std::size_t f,
+                                                     std::size_t c) noexcept {
+        F r[16];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i) {
+            const auto* a = static_cast<const std::uint8_t*>(src[c + 2 * i]);
+            const auto* b = static_cast<const std::uint8_t*>(src[c + 2 * i + 1]);
+            const __m512i ia = a != nullptr
+                                   ? toWords(Codec<From>::load(a + f * kBytesOfType<From>))
+                                   : _mm512_setzero_si512();
+            const __m512i ib = b != nullptr
+                                   ? toWords(Codec<From>::load(b + f * kBytesOfType<From>))
+                                   : _mm512_setzero_si512();
+            // low word: channel c + 2i (two's complement of the clamped value), high: c + 2i + 1
+            r[i] = _mm512_castsi512_ps(
+                _mm512_mask_blend_epi16(0xAAAAAAAAu, ia, _mm512_slli_epi32(ib, 16)));
+        }
+        transpose(r);
+        const std::size_t stride = channels * 2;
+        std::uint8_t* row = d + (f * channels + c) * 2;
+#pragma GCC unroll 16
+        for (int k = 0; k < 16; ++k) {
+            __m512i x = _mm512_castps_si512(r[k]);
+            if constexpr (typeInfo(To).bigEndian) x = _mm512_shuffle_epi8(x, kSwap16x32.v());
+            _mm512_storeu_si512(row + k * stride, x);
+        }
+    }
+
     // Floats -> 16-bit integers in 32-bit lanes, by the numeric model (formats.hpp).
     FOLDBACK_SIMD_INLINE static __m512i toWords(__m512 x) noexcept {
         const __m512 t0 = _mm512_mul_ps(x, _mm512_set1_ps(32768.0f));

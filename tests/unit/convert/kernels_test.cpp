@@ -127,12 +127,13 @@ struct Shape {
 };
 
 // Every frame count 1..67 for a few channel counts, and a spread of channel counts (the
-// remainders of 4-, 8- and 16-channel blocks) at a few frame counts.
+// remainders of 4-, 8-, 16- and 32-channel blocks) at a few frame counts; 300 frames span
+// several tiles of the 16-bit formats (simd_loops.hpp, tileFrames) and end inside one.
 std::vector<Shape> shapes(bool quick) {
     std::vector<Shape> out;
     for (std::size_t c : {1u, 2u, 5u, 8u, 13u})
         for (std::size_t f = 1; f <= 67; f += quick ? 11 : 1) out.push_back({c, f});
-    for (std::size_t c : {3u, 4u, 6u, 7u, 9u, 12u, 16u, 17u, 20u, 24u, 31u, 64u})
+    for (std::size_t c : {3u, 4u, 6u, 7u, 9u, 12u, 16u, 17u, 20u, 24u, 31u, 40u, 49u, 64u})
         for (std::size_t f : {1u, 7u, 8u, 9u, 33u, 67u, 300u}) out.push_back({c, f});
     return out;
 }
