@@ -166,6 +166,17 @@ FOLDBACK_SIMD_INLINE void streamCopy(std::uint8_t* d, const std::uint8_t* s,
     }
 }
 
+// The contiguous streaming loop prefetches its source kPrefetchAhead bytes ahead: while a
+// chunk is copied out with non-temporal stores the hardware prefetcher's stream stalls.
+// Measured from DRAM (Zen 5, Float32 -> Int16LSB): 36 GB/s without, 38-44 GB/s with 4 KiB
+// ahead, 39-40 GB/s with 16 KiB. The driver-side streaming loops measured slower with it
+// (S16_LE -> Float32LSB 37-40 GB/s without, 29-34 with), so they do without.
+inline constexpr std::size_t kPrefetchAhead = 4096;
+FOLDBACK_SIMD_INLINE void prefetchRange(const std::uint8_t* p, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; i += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
+}
+
 constexpr std::size_t gcd(std::size_t a, std::size_t b) noexcept {
     return b == 0 ? a : gcd(b, a % b);
 }
@@ -203,6 +214,8 @@ template <ASIOSampleType From, ASIOSampleType To, class... Vs>
     if (aligned64(d + i * bo)) {
         alignas(64) std::uint8_t bounce[kBounceBytes];
         for (; i + K <= n; i += K) {
+            if ((i + K) * bi + kPrefetchAhead <= n * bi)
+                prefetchRange(s + i * bi + kPrefetchAhead, K * bi);
             contiguousVectors<From, To, Vs...>(s + i * bi, bounce, 0, K);
             streamCopy(d + i * bo, bounce, K * bo);
         }
