@@ -10,7 +10,9 @@
 //         -EPIPE / -ESTRPIPE -> prepare, prefill, start again (an xrun).
 // driver: the ALSA driver loaded as a host loads it (a private registry instance with the
 //         same PCMs, periods and size); the host's bufferSwitch only copies input to output
-//         and stamps CLOCK_MONOTONIC; xruns = the driver's overload counter.
+//         and stamps CLOCK_MONOTONIC; xruns = the driver's restarts (its resync counter: one
+//         per recovery, the event the raw loop counts); overloads = every kAsioOverload,
+//         which also counts late wake-ups (more than one period ready at once).
 //
 // Jitter: |interval between wake-ups - nominal period| (raw: returns from poll with both
 // PCMs ready; driver: bufferSwitch entries). Prints one table row per size and mode, and the
@@ -62,13 +64,16 @@ struct Result {
     std::string problem;
     long size = 0;
     std::vector<std::int64_t> wakes;
-    long long xruns = 0;
+    long long xruns = 0;      // restarts of the stream
+    long long overloads = 0;  // kAsioOverload (driver); the restarts (raw)
+    bool lost = false;        // the driver asked for a reset (device lost)
     double seconds = 0;
 };
 
 struct Stats {
     double p50 = 0, p99 = 0, max = 0;  // µs
     double xrunsPerMinute = 0;
+    double overloadsPerMinute = 0;
     long long wakes = 0;
 };
 
@@ -86,6 +91,7 @@ Stats stats(const Result& r, unsigned rate) {
         s.max = j.back();
     }
     s.xrunsPerMinute = r.seconds > 0 ? static_cast<double>(r.xruns) * 60.0 / r.seconds : 0;
+    s.overloadsPerMinute = r.seconds > 0 ? static_cast<double>(r.overloads) * 60.0 / r.seconds : 0;
     return s;
 }
 
@@ -209,6 +215,7 @@ void* rawLoop(void* arg) {
         }
     }
     res.seconds = static_cast<double>(nowNs() - t0) / 1e9;
+    res.overloads = res.xruns;
     res.ok = true;
     return nullptr;
 }
@@ -335,7 +342,9 @@ Result runDriver(const Options& o, long size, const std::string& root) {
     res.seconds = static_cast<double>(nowNs() - t0) / 1e9;
     FoldbackCounters counters{};
     v.future(d, kFoldbackGetCounters, &counters);
-    res.xruns = counters.overloads;
+    res.xruns = counters.resyncs;
+    res.overloads = counters.overloads;
+    res.lost = counters.resets > 0;
     const long long n = std::min<long long>(host.count.load(), static_cast<long long>(host.wakes.size()));
     res.wakes.assign(host.wakes.begin(), host.wakes.begin() + n);
     v.disposeBuffers(d);
@@ -385,8 +394,8 @@ int main(int argc, char** argv) {
 
     std::printf("capture %s, playback %s, %u periods, %u Hz, %.0f s per run, SCHED_FIFO %d\n", o.capture.c_str(),
                 o.playback.c_str(), o.periods, o.rate, o.seconds, o.priority);
-    std::printf("%6s %-7s %8s %9s %9s %9s %11s\n", "frames", "mode", "wakes", "p50 us", "p99 us", "max us",
-                "xruns/min");
+    std::printf("%6s %-7s %8s %9s %9s %9s %11s %11s\n", "frames", "mode", "wakes", "p50 us", "p99 us", "max us",
+                "xruns/min", "overl/min");
     for (long size : o.sizes) {
         Stats s[2];
         bool ok[2] = {false, false};
@@ -399,8 +408,9 @@ int main(int argc, char** argv) {
             }
             ok[m] = true;
             s[m] = stats(r, o.rate);
-            std::printf("%6ld %-7s %8lld %9.1f %9.1f %9.1f %11.1f\n", size, mode, s[m].wakes, s[m].p50, s[m].p99,
-                        s[m].max, s[m].xrunsPerMinute);
+            std::printf("%6ld %-7s %8lld %9.1f %9.1f %9.1f %11.1f %11.1f%s\n", size, mode, s[m].wakes, s[m].p50,
+                        s[m].p99, s[m].max, s[m].xrunsPerMinute, s[m].overloadsPerMinute,
+                        r.lost ? "  (device lost: reset request)" : "");
         }
         if (ok[0] && ok[1]) {
             auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };

@@ -23,8 +23,10 @@
 //
 // Xruns (-EPIPE, -ESTRPIPE, a failed transfer): drop, prepare, prefill, start again; the
 // next period tells the kit how many periods were lost (Backend::lostPeriods: the position
-// jumps, kAsioOverload + kAsioResyncRequest). A backlog (a late wake-up with more than one
-// period ready, N > 2) is delivered back to back and reported as late periods. The device
+// jumps, kAsioOverload + kAsioResyncRequest). So is more than the whole buffer's time since
+// the last transfer with a ring at its limit (a plugin that reports no overrun). A backlog
+// (a late wake-up with more than one period ready in both directions) is delivered back to
+// back and reported as late periods. The device
 // is lost (kAsioResetRequest; start() then fails, createBuffers opens the device again
 // once it is back) on -ENODEV, when no period arrives for
 // [alsa] watchdog_ms (the JACK plugin just stops when its server dies), or after
@@ -346,10 +348,15 @@ class AlsaBackend final : public Backend {
                 continue;
             }
             if (avail[0] >= period_ && avail[1] >= period_) {
-                if (now - lastTransferNs_ > hiddenXrunNs_) {
-                    // Longer than the whole buffer since the last transfer: the device ran
-                    // over, whether it says so or not (PipeWire's plugin does not report
-                    // capture overruns; the JACK plugin's pointer wraps at the buffer).
+                auto atLimit = [&](int d) {
+                    return pcm_[d].handle && avail[d] >= static_cast<snd_pcm_sframes_t>(pcm_[d].geometry.buffer);
+                };
+                if (now - lastTransferNs_ > hiddenXrunNs_ && (atLimit(kCapture) || atLimit(kPlayback))) {
+                    // Longer than the whole buffer since the last transfer, and a ring is
+                    // at its limit (capture full, playback empty): the device ran over,
+                    // whether it says so or not (PipeWire's plugin does not report capture
+                    // overruns). The clock alone is not enough: when the whole machine
+                    // stalls, a sound server stalls with us and nothing was lost.
                     if (!recover(-EPIPE)) return WaitResult::Lost;
                     continue;
                 }
