@@ -107,8 +107,8 @@ struct Raw {
     int counts[2] = {0, 0};
 };
 
-int setParams(snd_pcm_t* pcm, unsigned& channels, const Options& o, long size, snd_pcm_uframes_t& period,
-              snd_pcm_uframes_t& buffer) {
+int setParams(snd_pcm_t* pcm, unsigned& channels, const Options& o, long size,
+              snd_pcm_uframes_t& period, snd_pcm_uframes_t& buffer) {
     snd_pcm_hw_params_t* hw;
     snd_pcm_hw_params_alloca(&hw);
     int r = snd_pcm_hw_params_any(pcm, hw);
@@ -122,7 +122,8 @@ int setParams(snd_pcm_t* pcm, unsigned& channels, const Options& o, long size, s
     }
     if (r >= 0) r = snd_pcm_hw_params_set_rate(pcm, hw, o.rate, 0);
     if (r >= 0) r = snd_pcm_hw_params_set_periods(pcm, hw, o.periods, 0);
-    if (r >= 0) r = snd_pcm_hw_params_set_period_size(pcm, hw, static_cast<snd_pcm_uframes_t>(size), 0);
+    if (r >= 0)
+        r = snd_pcm_hw_params_set_period_size(pcm, hw, static_cast<snd_pcm_uframes_t>(size), 0);
     if (r >= 0) r = snd_pcm_hw_params(pcm, hw);
     if (r < 0) return r;
     snd_pcm_hw_params_get_period_size(hw, &period, nullptr);
@@ -203,14 +204,17 @@ void* rawLoop(void* arg) {
         }
         std::size_t k = 0;
         for (int d = 0; d < 2; ++d)
-            if (a[d] < period) k += static_cast<std::size_t>(snd_pcm_poll_descriptors(raw.pcm[d], &raw.fds[k], static_cast<unsigned>(raw.counts[d])));
+            if (a[d] < period)
+                k += static_cast<std::size_t>(snd_pcm_poll_descriptors(
+                    raw.pcm[d], &raw.fds[k], static_cast<unsigned>(raw.counts[d])));
         poll(raw.fds.data(), k, 1000);
         // Only the PCMs' own revents tell what happened (plugins need this call).
         std::size_t at = 0;
         for (int d = 0; d < 2; ++d) {
             if (a[d] >= period) continue;
             unsigned short rev = 0;
-            snd_pcm_poll_descriptors_revents(raw.pcm[d], &raw.fds[at], static_cast<unsigned>(raw.counts[d]), &rev);
+            snd_pcm_poll_descriptors_revents(raw.pcm[d], &raw.fds[at],
+                                             static_cast<unsigned>(raw.counts[d]), &rev);
             at += static_cast<std::size_t>(raw.counts[d]);
         }
     }
@@ -225,9 +229,12 @@ Result runRaw(const Options& o, long size) {
     res.size = size;
     Raw raw;
     int r = snd_pcm_open(&raw.pcm[0], o.capture.c_str(), SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK);
-    if (r >= 0) r = snd_pcm_open(&raw.pcm[1], o.playback.c_str(), SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK);
+    if (r >= 0)
+        r = snd_pcm_open(&raw.pcm[1], o.playback.c_str(), SND_PCM_STREAM_PLAYBACK,
+                         SND_PCM_NONBLOCK);
     snd_pcm_uframes_t period[2] = {0, 0}, buffer[2] = {0, 0};
-    for (int d = 0; d < 2 && r >= 0; ++d) r = setParams(raw.pcm[d], raw.channels[d], o, size, period[d], buffer[d]);
+    for (int d = 0; d < 2 && r >= 0; ++d)
+        r = setParams(raw.pcm[d], raw.channels[d], o, size, period[d], buffer[d]);
     if (r < 0 || period[0] != period[1] || period[0] != static_cast<snd_pcm_uframes_t>(size)) {
         res.problem = r < 0 ? std::string(snd_strerror(r)) : "the PCMs do not take this period";
     } else {
@@ -239,7 +246,8 @@ Result runRaw(const Options& o, long size) {
         raw.counts[0] = snd_pcm_poll_descriptors_count(raw.pcm[0]);
         raw.counts[1] = snd_pcm_poll_descriptors_count(raw.pcm[1]);
         raw.fds.resize(static_cast<std::size_t>(raw.counts[0] + raw.counts[1]));
-        res.wakes.reserve(static_cast<std::size_t>(o.seconds * o.rate / static_cast<double>(size)) + 1024);
+        res.wakes.reserve(static_cast<std::size_t>(o.seconds * o.rate / static_cast<double>(size)) +
+                          1024);
         RawThread t{&raw, o.seconds, o.priority, &res};
         pthread_t th;
         pthread_create(&th, nullptr, &rawLoop, &t);
@@ -271,7 +279,8 @@ void onSwitch(long index, ASIOBool) {
     for (long c = 0; c < h.outputs; ++c) {
         float* o = static_cast<float*>(h.out[index][static_cast<std::size_t>(c)]);
         if (c < h.inputs)
-            std::memcpy(o, h.in[index][static_cast<std::size_t>(c)], static_cast<std::size_t>(h.size) * sizeof(float));
+            std::memcpy(o, h.in[index][static_cast<std::size_t>(c)],
+                        static_cast<std::size_t>(h.size) * sizeof(float));
         else
             std::memset(o, 0, static_cast<std::size_t>(h.size) * sizeof(float));
     }
@@ -283,7 +292,8 @@ ASIOTime* onSwitchTimeInfo(ASIOTime* t, long index, ASIOBool direct) {
 }
 void onRate(ASIOSampleRate) {}
 long onMessage(long selector, long value, void*, double*) {
-    if (selector == kAsioSelectorSupported) return value == kAsioEngineVersion || value == kAsioSupportsTimeInfo;
+    if (selector == kAsioSelectorSupported)
+        return value == kAsioEngineVersion || value == kAsioSupportsTimeInfo;
     if (selector == kAsioEngineVersion) return 2;
     if (selector == kAsioSupportsTimeInfo) return 1;
     return 0;
@@ -297,13 +307,15 @@ Result runDriver(const Options& o, long size, const std::string& root) {
     fs::create_directories(dir);
     std::ofstream(dir / "driver") << FOLDBACK_BENCH_ALSA_DRIVER << "\n";
     std::ofstream(dir / "description") << "bench\n";
-    std::ofstream(dir / "config.toml") << "[alsa]\ncapture = \"" << o.capture << "\"\nplayback = \"" << o.playback
-                                       << "\"\nperiods = " << o.periods << "\nbuffer_size = " << size
-                                       << "\ncapture_channels = 2\nplayback_channels = 2\nformat = \"FLOAT_LE\"\n"
-                                       << "layout = \"interleaved\"\naccess = \"rw\"\nrate = " << o.rate << "\n"
-                                       << "[kit]\nrt_priority = " << o.priority << "\n";
+    std::ofstream(dir / "config.toml")
+        << "[alsa]\ncapture = \"" << o.capture << "\"\nplayback = \"" << o.playback
+        << "\"\nperiods = " << o.periods << "\nbuffer_size = " << size
+        << "\ncapture_channels = 2\nplayback_channels = 2\nformat = \"FLOAT_LE\"\n"
+        << "layout = \"interleaved\"\naccess = \"rw\"\nrate = " << o.rate << "\n"
+        << "[kit]\nrt_priority = " << o.priority << "\n";
     void* lib = dlopen(FOLDBACK_BENCH_ALSA_DRIVER, RTLD_NOW | RTLD_LOCAL);
-    auto make = lib ? reinterpret_cast<FoldbackInstantiateFn>(dlsym(lib, "instantiateDriver")) : nullptr;
+    auto make =
+        lib ? reinterpret_cast<FoldbackInstantiateFn>(dlsym(lib, "instantiateDriver")) : nullptr;
     FoldbackDriver* d = make ? make() : nullptr;
     if (!d) {
         res.problem = "cannot load the driver";
@@ -326,7 +338,8 @@ Result runDriver(const Options& o, long size, const std::string& root) {
     for (long c = 0; c < host.inputs; ++c) infos.push_back({ASIOTrue, c, {nullptr, nullptr}});
     for (long c = 0; c < host.outputs; ++c) infos.push_back({ASIOFalse, c, {nullptr, nullptr}});
     static ASIOCallbacks cb{&onSwitch, &onRate, &onMessage, &onSwitchTimeInfo};
-    host.wakes.assign(static_cast<std::size_t>(o.seconds * o.rate / static_cast<double>(size)) + 1024, 0);
+    host.wakes.assign(
+        static_cast<std::size_t>(o.seconds * o.rate / static_cast<double>(size)) + 1024, 0);
     if (v.createBuffers(d, infos.data(), static_cast<long>(infos.size()), size, &cb) != ASE_OK) {
         v.getErrorMessage(d, text);
         res.problem = text;
@@ -345,7 +358,8 @@ Result runDriver(const Options& o, long size, const std::string& root) {
     res.xruns = counters.resyncs;
     res.overloads = counters.overloads;
     res.lost = counters.resets > 0;
-    const long long n = std::min<long long>(host.count.load(), static_cast<long long>(host.wakes.size()));
+    const long long n =
+        std::min<long long>(host.count.load(), static_cast<long long>(host.wakes.size()));
     res.wakes.assign(host.wakes.begin(), host.wakes.begin() + n);
     v.disposeBuffers(d);
     v.release(d);
@@ -369,18 +383,27 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-        if (a == "--capture") o.capture = next();
-        else if (a == "--playback") o.playback = next();
-        else if (a == "--device") o.capture = o.playback = next();
-        else if (a == "--sizes") o.sizes = parseSizes(next());
-        else if (a == "--seconds") o.seconds = std::stod(next());
-        else if (a == "--periods") o.periods = static_cast<unsigned>(std::stoul(next()));
-        else if (a == "--priority") o.priority = std::stoi(next());
-        else if (a == "--rate") o.rate = static_cast<unsigned>(std::stoul(next()));
+        if (a == "--capture")
+            o.capture = next();
+        else if (a == "--playback")
+            o.playback = next();
+        else if (a == "--device")
+            o.capture = o.playback = next();
+        else if (a == "--sizes")
+            o.sizes = parseSizes(next());
+        else if (a == "--seconds")
+            o.seconds = std::stod(next());
+        else if (a == "--periods")
+            o.periods = static_cast<unsigned>(std::stoul(next()));
+        else if (a == "--priority")
+            o.priority = std::stoi(next());
+        else if (a == "--rate")
+            o.rate = static_cast<unsigned>(std::stoul(next()));
         else {
-            std::fprintf(stderr,
-                         "usage: bench_alsa --device PCM | --capture PCM --playback PCM [--sizes 16,32,64] "
-                         "[--seconds 20] [--periods 2] [--priority 70] [--rate 48000]\n");
+            std::fprintf(
+                stderr,
+                "usage: bench_alsa --device PCM | --capture PCM --playback PCM [--sizes 16,32,64] "
+                "[--seconds 20] [--periods 2] [--priority 70] [--rate 48000]\n");
             return 2;
         }
     }
@@ -392,10 +415,10 @@ int main(int argc, char** argv) {
     const std::string root = mkdtemp(tmpl.data());
     setenv("FOLDBACK_DRIVER_PATH", root.c_str(), 1);
 
-    std::printf("capture %s, playback %s, %u periods, %u Hz, %.0f s per run, SCHED_FIFO %d\n", o.capture.c_str(),
-                o.playback.c_str(), o.periods, o.rate, o.seconds, o.priority);
-    std::printf("%6s %-7s %8s %9s %9s %9s %11s %11s\n", "frames", "mode", "wakes", "p50 us", "p99 us", "max us",
-                "xruns/min", "overl/min");
+    std::printf("capture %s, playback %s, %u periods, %u Hz, %.0f s per run, SCHED_FIFO %d\n",
+                o.capture.c_str(), o.playback.c_str(), o.periods, o.rate, o.seconds, o.priority);
+    std::printf("%6s %-7s %8s %9s %9s %9s %11s %11s\n", "frames", "mode", "wakes", "p50 us",
+                "p99 us", "max us", "xruns/min", "overl/min");
     for (long size : o.sizes) {
         Stats s[2];
         bool ok[2] = {false, false};
@@ -408,16 +431,19 @@ int main(int argc, char** argv) {
             }
             ok[m] = true;
             s[m] = stats(r, o.rate);
-            std::printf("%6ld %-7s %8lld %9.1f %9.1f %9.1f %11.1f %11.1f%s\n", size, mode, s[m].wakes, s[m].p50,
-                        s[m].p99, s[m].max, s[m].xrunsPerMinute, s[m].overloadsPerMinute,
-                        r.lost ? "  (device lost: reset request)" : "");
+            std::printf("%6ld %-7s %8lld %9.1f %9.1f %9.1f %11.1f %11.1f%s\n", size, mode,
+                        s[m].wakes, s[m].p50, s[m].p99, s[m].max, s[m].xrunsPerMinute,
+                        s[m].overloadsPerMinute, r.lost ? "  (device lost: reset request)" : "");
         }
         if (ok[0] && ok[1]) {
             auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-            std::printf("%6ld %-7s %8s %9.2f %9.2f %9.2f %11s\n", size, "ratio", "", ratio(s[1].p50, s[0].p50),
-                        ratio(s[1].p99, s[0].p99), ratio(s[1].max, s[0].max),
+            std::printf("%6ld %-7s %8s %9.2f %9.2f %9.2f %11s\n", size, "ratio", "",
+                        ratio(s[1].p50, s[0].p50), ratio(s[1].p99, s[0].p99),
+                        ratio(s[1].max, s[0].max),
                         s[0].xrunsPerMinute > 0
-                            ? std::to_string(ratio(s[1].xrunsPerMinute, s[0].xrunsPerMinute)).substr(0, 5).c_str()
+                            ? std::to_string(ratio(s[1].xrunsPerMinute, s[0].xrunsPerMinute))
+                                  .substr(0, 5)
+                                  .c_str()
                             : (s[1].xrunsPerMinute > 0 ? "inf" : "-"));
         }
         std::fflush(stdout);

@@ -83,7 +83,8 @@ Settings readSettings(const Config& cfg) {
     // list` looks for; [alsa] device wins.
     std::string top = "hw:0,0";
     if (const auto* n = cfg.table().get("device")) {
-        if (!n->is_string()) fail(ASE_NotPresent, "device must be a string (an ALSA PCM such as hw:CARD=USB,DEV=0)");
+        if (!n->is_string())
+            fail(ASE_NotPresent, "device must be a string (an ALSA PCM such as hw:CARD=USB,DEV=0)");
         top = *n->value<std::string>();
     }
     const std::string device = cfg.string("alsa", "device", top);
@@ -110,14 +111,17 @@ Settings readSettings(const Config& cfg) {
     else if (layout == "noninterleaved")
         s.prefs.layout = Layout::NonInterleaved;
     else
-        fail(ASE_NotPresent, "[alsa] layout = \"{}\": use \"auto\", \"interleaved\" or \"noninterleaved\"", layout);
+        fail(ASE_NotPresent,
+             "[alsa] layout = \"{}\": use \"auto\", \"interleaved\" or \"noninterleaved\"", layout);
     const std::string format = cfg.string("alsa", "format", "auto");
     s.prefs.format = format == "auto" ? "" : format;
     s.prefs.rate = static_cast<unsigned>(cfg.integer("alsa", "rate", 0, 0, 1'536'000));
     s.prefs.periods = static_cast<unsigned>(cfg.integer("alsa", "periods", 2, 2, 64));
     s.prefs.bufferSize = cfg.integer("alsa", "buffer_size", 256, 16, 8192);
-    s.prefs.captureChannels = static_cast<unsigned>(cfg.integer("alsa", "capture_channels", 0, 0, 1024));
-    s.prefs.playbackChannels = static_cast<unsigned>(cfg.integer("alsa", "playback_channels", 0, 0, 1024));
+    s.prefs.captureChannels =
+        static_cast<unsigned>(cfg.integer("alsa", "capture_channels", 0, 0, 1024));
+    s.prefs.playbackChannels =
+        static_cast<unsigned>(cfg.integer("alsa", "playback_channels", 0, 0, 1024));
     s.link = cfg.boolean("alsa", "link", true);
     s.watchdogMs = cfg.integer("alsa", "watchdog_ms", 1000, 20, 600'000);
     s.maxRecoveries = cfg.integer("alsa", "max_recoveries", 8, 1, 100'000);
@@ -161,8 +165,10 @@ class AlsaBackend final : public Backend {
             fail(ASE_HWMalfunction, "eventfd: {}", std::strerror(errno));
         }
         Capabilities c;
-        for (unsigned i = 0; i < plan_.channels[kCapture]; ++i) c.inputs.push_back({fmt::format("In {}", i + 1), 0});
-        for (unsigned i = 0; i < plan_.channels[kPlayback]; ++i) c.outputs.push_back({fmt::format("Out {}", i + 1), 0});
+        for (unsigned i = 0; i < plan_.channels[kCapture]; ++i)
+            c.inputs.push_back({fmt::format("In {}", i + 1), 0});
+        for (unsigned i = 0; i < plan_.channels[kPlayback]; ++i)
+            c.outputs.push_back({fmt::format("Out {}", i + 1), 0});
         c.sampleType = plan_.format.asio;
         c.bufferSizes = plan_.sizes;
         c.rates = plan_.rates;
@@ -184,7 +190,8 @@ class AlsaBackend final : public Backend {
             measuredPeriod_.store(0, std::memory_order_release);  // measured at the old rate
         }
         if (before.min != plan_.sizes.min || before.max != plan_.sizes.max ||
-            before.granularity != plan_.sizes.granularity || before.preferred != plan_.sizes.preferred)
+            before.granularity != plan_.sizes.granularity ||
+            before.preferred != plan_.sizes.preferred)
             context().bufferSizeChanged(plan_.sizes);
     }
 
@@ -220,11 +227,13 @@ class AlsaBackend final : public Backend {
                 reopen();
             } catch (const Error& e) {
                 const char* why = lostWhy_.load(std::memory_order_acquire);
-                fail(e.code(), "{}; it is not back: {}", why ? why : "the ALSA device was lost", e.what());
+                fail(e.code(), "{}; it is not back: {}", why ? why : "the ALSA device was lost",
+                     e.what());
             }
         }
         period_ = setup.bufferSize;
-        const std::size_t bytes = static_cast<std::size_t>(snd_pcm_format_physical_width(plan_.format.alsa) / 8);
+        const std::size_t bytes =
+            static_cast<std::size_t>(snd_pcm_format_physical_width(plan_.format.alsa) / 8);
         bits_ = static_cast<unsigned>(bytes * 8);
         for (int d = 0; d < 2; ++d) {
             Pcm& p = pcm_[d];
@@ -255,7 +264,8 @@ class AlsaBackend final : public Backend {
         stageIn_.assign(plan_.interleaved ? 1 : in, nullptr);
         stageOut_.assign(plan_.interleaved ? 1 : out, nullptr);
         for (std::size_t c = 0; c < stageIn_.size(); ++c) stageIn_[c] = pcm_[kCapture].stagePtrs[c];
-        for (std::size_t c = 0; c < stageOut_.size(); ++c) stageOut_[c] = pcm_[kPlayback].stagePtrs[c];
+        for (std::size_t c = 0; c < stageOut_.size(); ++c)
+            stageOut_[c] = pcm_[kPlayback].stagePtrs[c];
         directIn_.assign(stageIn_.size(), nullptr);
         directOut_.assign(stageOut_.size(), nullptr);
         fds_.assign(static_cast<std::size_t>(1 + pcm_[0].pollCount + pcm_[1].pollCount), pollfd{});
@@ -265,8 +275,10 @@ class AlsaBackend final : public Backend {
                                       ? pcm_[0].name + "' / '" + pcm_[1].name
                                       : (pcm_[0].handle ? pcm_[0].name : pcm_[1].name);
         msgGone_ = fmt::format("ALSA device '{}' is gone", names);
-        msgStalled_ = fmt::format("ALSA device '{}' stalled for {} ms", names, settings_.watchdogMs);
-        msgRecoveries_ = fmt::format("ALSA device '{}' failed {} xrun recoveries in a row", names, settings_.maxRecoveries);
+        msgStalled_ =
+            fmt::format("ALSA device '{}' stalled for {} ms", names, settings_.watchdogMs);
+        msgRecoveries_ = fmt::format("ALSA device '{}' failed {} xrun recoveries in a row", names,
+                                     settings_.maxRecoveries);
     }
 
     void unprepare() noexcept override {
@@ -286,7 +298,8 @@ class AlsaBackend final : public Backend {
             if (r < 0) failDevice(d, "prepare", r);
         }
         linked_ = false;
-        if (settings_.link && pcm_[0].handle && pcm_[1].handle) linked_ = snd_pcm_link(pcm_[0].handle, pcm_[1].handle) == 0;
+        if (settings_.link && pcm_[0].handle && pcm_[1].handle)
+            linked_ = snd_pcm_link(pcm_[0].handle, pcm_[1].handle) == 0;
         const int r = prefill();
         if (r < 0) failDevice(kPlayback, "prefill", r);
         started_ = false;
@@ -333,9 +346,11 @@ class AlsaBackend final : public Backend {
             if (!started_) startDevice();
             if (pendingError_) continue;
             const std::int64_t now = monotonicNs();
-            if (now - lastProgressNs_ > settings_.watchdogMs * 1'000'000) return lose(msgStalled_.c_str());
+            if (now - lastProgressNs_ > settings_.watchdogMs * 1'000'000)
+                return lose(msgStalled_.c_str());
 
-            constexpr snd_pcm_sframes_t kAbsent = 1L << 40;  // a direction that is off is always ready
+            constexpr snd_pcm_sframes_t kAbsent = 1L
+                                                  << 40;  // a direction that is off is always ready
             snd_pcm_sframes_t avail[2] = {kAbsent, kAbsent};
             int error = 0;
             for (int d = 0; d < 2 && !error; ++d)
@@ -349,9 +364,11 @@ class AlsaBackend final : public Backend {
             }
             if (avail[0] >= period_ && avail[1] >= period_) {
                 auto atLimit = [&](int d) {
-                    return pcm_[d].handle && avail[d] >= static_cast<snd_pcm_sframes_t>(pcm_[d].geometry.buffer);
+                    return pcm_[d].handle &&
+                           avail[d] >= static_cast<snd_pcm_sframes_t>(pcm_[d].geometry.buffer);
                 };
-                if (now - lastTransferNs_ > hiddenXrunNs_ && (atLimit(kCapture) || atLimit(kPlayback))) {
+                if (now - lastTransferNs_ > hiddenXrunNs_ &&
+                    (atLimit(kCapture) || atLimit(kPlayback))) {
                     // Longer than the whole buffer since the last transfer, and a ring is
                     // at its limit (capture full, playback empty): the device ran over,
                     // whether it says so or not (PipeWire's plugin does not report capture
@@ -380,7 +397,8 @@ class AlsaBackend final : public Backend {
                     // The device ran on while it was stopped: the periods it would have
                     // played. Before the first period nothing was lost: the stream just
                     // starts later, at position 0.
-                    const long elapsed = static_cast<long>(std::llround(static_cast<double>(now - lastReadyNs_) / periodNs_));
+                    const long elapsed = static_cast<long>(
+                        std::llround(static_cast<double>(now - lastReadyNs_) / periodNs_));
                     if (delivered_) lostPeriods_ = std::max(1L, elapsed - 1);
                     restarted_ = false;
                 }
@@ -401,10 +419,12 @@ class AlsaBackend final : public Backend {
                 if (!p.handle || avail[d] >= period_ || p.pollCount == 0) continue;
                 at[d] = static_cast<int>(n);
                 n += static_cast<std::size_t>(
-                    std::max(0, snd_pcm_poll_descriptors(p.handle, &fds_[n], static_cast<unsigned>(p.pollCount))));
+                    std::max(0, snd_pcm_poll_descriptors(p.handle, &fds_[n],
+                                                         static_cast<unsigned>(p.pollCount))));
             }
             const std::int64_t left = settings_.watchdogMs * 1'000'000 - (now - lastProgressNs_);
-            const int timeoutMs = static_cast<int>(std::clamp<std::int64_t>(left / 1'000'000 + 1, 1, 600'000));
+            const int timeoutMs =
+                static_cast<int>(std::clamp<std::int64_t>(left / 1'000'000 + 1, 1, 600'000));
             const int r = poll(fds_.data(), static_cast<nfds_t>(n), timeoutMs);
             if (r < 0 && errno != EINTR) return lose(msgGone_.c_str());
             if (r <= 0) continue;
@@ -413,8 +433,9 @@ class AlsaBackend final : public Backend {
             for (int d = 0; d < 2; ++d) {
                 if (at[d] < 0) continue;
                 unsigned short revents = 0;
-                snd_pcm_poll_descriptors_revents(pcm_[d].handle, &fds_[static_cast<std::size_t>(at[d])],
-                                                 static_cast<unsigned>(pcm_[d].pollCount), &revents);
+                snd_pcm_poll_descriptors_revents(
+                    pcm_[d].handle, &fds_[static_cast<std::size_t>(at[d])],
+                    static_cast<unsigned>(pcm_[d].pollCount), &revents);
                 if (revents & (POLLIN | POLLOUT)) progress = true;
                 if (revents & (POLLERR | POLLNVAL)) {
                     switch (snd_pcm_state(pcm_[d].handle)) {
@@ -433,7 +454,9 @@ class AlsaBackend final : public Backend {
             }
             if (!progress && !pendingError_ && ++spurious_ > 64) {
                 // A descriptor that keeps waking without progress: do not spin the core.
-                struct timespec ts{0, 100'000};
+                struct timespec ts {
+                    0, 100'000
+                };
                 nanosleep(&ts, nullptr);
             }
         }
@@ -473,8 +496,8 @@ class AlsaBackend final : public Backend {
   private:
     void captureEnd() noexcept {
         if (!captureCommit_) return;
-        const snd_pcm_sframes_t c =
-            snd_pcm_mmap_commit(pcm_[kCapture].handle, captureOffset_, static_cast<snd_pcm_uframes_t>(period_));
+        const snd_pcm_sframes_t c = snd_pcm_mmap_commit(pcm_[kCapture].handle, captureOffset_,
+                                                        static_cast<snd_pcm_uframes_t>(period_));
         if (c != period_) note(c < 0 ? static_cast<int>(c) : -EPIPE);
         captureCommit_ = false;
     }
@@ -497,7 +520,8 @@ class AlsaBackend final : public Backend {
                     note(r < 0 ? r : -EPIPE);
                     break;
                 }
-                snd_pcm_areas_copy(areas, offset, p.stageAreas.data(), done, p.channels, frames, plan_.format.alsa);
+                snd_pcm_areas_copy(areas, offset, p.stageAreas.data(), done, p.channels, frames,
+                                   plan_.format.alsa);
                 const snd_pcm_sframes_t c = snd_pcm_mmap_commit(p.handle, offset, frames);
                 if (c < 0 || static_cast<snd_pcm_uframes_t>(c) != frames) {
                     note(c < 0 ? static_cast<int>(c) : -EPIPE);
@@ -506,8 +530,9 @@ class AlsaBackend final : public Backend {
                 done += frames;
             }
         } else {
-            const snd_pcm_sframes_t w = plan_.interleaved ? snd_pcm_writei(p.handle, p.stage.data(), period)
-                                                          : snd_pcm_writen(p.handle, p.stagePtrs.data(), period);
+            const snd_pcm_sframes_t w = plan_.interleaved
+                                            ? snd_pcm_writei(p.handle, p.stage.data(), period)
+                                            : snd_pcm_writen(p.handle, p.stagePtrs.data(), period);
             if (w != period_) note(w < 0 ? static_cast<int>(w) : -EPIPE);
         }
     }
@@ -538,15 +563,19 @@ class AlsaBackend final : public Backend {
             if (p.name.empty()) continue;
             const bool capture = d == kCapture;
             const int r = snd_pcm_open(&p.handle, p.name.c_str(),
-                                       capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK);
+                                       capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK,
+                                       SND_PCM_NONBLOCK);
             if (r >= 0) continue;
             p.handle = nullptr;
             closePcms();
             if (r == -EBUSY) fail(ASE_NotPresent, "{}", busyText(p.name, capture));
             if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
-                fail(ASE_NotPresent, "no ALSA {} PCM '{}' ({}); `foldback list` shows the devices; set [alsa] device",
+                fail(ASE_NotPresent,
+                     "no ALSA {} PCM '{}' ({}); `foldback list` shows the devices; set [alsa] "
+                     "device",
                      kDirection[d], p.name, snd_strerror(r));
-            fail(ASE_NotPresent, "cannot open ALSA PCM '{}' for {}: {}", p.name, kDirection[d], snd_strerror(r));
+            fail(ASE_NotPresent, "cannot open ALSA PCM '{}' for {}: {}", p.name, kDirection[d],
+                 snd_strerror(r));
         }
     }
 
@@ -561,7 +590,9 @@ class AlsaBackend final : public Backend {
             fail(ASE_NotPresent, "the ALSA device came back different; re-open the driver");
         const unsigned rate = plan_.rate;
         plan_ = std::move(again);
-        if (rate != plan_.rate) retune(plan_, pcm_[kCapture].handle, pcm_[kPlayback].handle, rate, settings_.prefs.bufferSize);
+        if (rate != plan_.rate)
+            retune(plan_, pcm_[kCapture].handle, pcm_[kPlayback].handle, rate,
+                   settings_.prefs.bufferSize);
         lost_.store(false, std::memory_order_release);
     }
 
@@ -583,7 +614,8 @@ class AlsaBackend final : public Backend {
 
     [[noreturn]] void failDevice(int d, const char* what, int r) {
         if (r == -ENODEV) lose(msgGone_.c_str());
-        fail(ASE_HWMalfunction, "ALSA PCM '{}' ({}): {} failed: {}", pcm_[d].name, kDirection[d], what, snd_strerror(r));
+        fail(ASE_HWMalfunction, "ALSA PCM '{}' ({}): {} failed: {}", pcm_[d].name, kDirection[d],
+             what, snd_strerror(r));
     }
 
     void drainWake() noexcept {
@@ -615,9 +647,11 @@ class AlsaBackend final : public Backend {
         }
         std::fill(p.stage.begin(), p.stage.end(), std::byte{0});
         while (left > 0) {
-            const snd_pcm_uframes_t n = std::min<snd_pcm_uframes_t>(left, static_cast<snd_pcm_uframes_t>(period_));
-            const snd_pcm_sframes_t w = plan_.interleaved ? snd_pcm_writei(p.handle, p.stage.data(), n)
-                                                          : snd_pcm_writen(p.handle, p.stagePtrs.data(), n);
+            const snd_pcm_uframes_t n =
+                std::min<snd_pcm_uframes_t>(left, static_cast<snd_pcm_uframes_t>(period_));
+            const snd_pcm_sframes_t w = plan_.interleaved
+                                            ? snd_pcm_writei(p.handle, p.stage.data(), n)
+                                            : snd_pcm_writen(p.handle, p.stagePtrs.data(), n);
             if (w < 0) return static_cast<int>(w);
             if (w == 0) break;
             left -= static_cast<snd_pcm_uframes_t>(w);
@@ -633,7 +667,9 @@ class AlsaBackend final : public Backend {
         } else {
             if (pcm_[kCapture].handle) r = snd_pcm_start(pcm_[kCapture].handle);
             if (settings_.startGapUs > 0 && pcm_[kCapture].handle && pcm_[kPlayback].handle) {
-                struct timespec ts{0, settings_.startGapUs * 1000};  // tests: a wider offset
+                struct timespec ts {
+                    0, settings_.startGapUs * 1000
+                };  // tests: a wider offset
                 nanosleep(&ts, nullptr);
             }
             if (r >= 0 && pcm_[kPlayback].handle) r = snd_pcm_start(pcm_[kPlayback].handle);
@@ -668,14 +704,18 @@ class AlsaBackend final : public Backend {
         if (failedRecoveries_ > 1) {
             // Restarts that bring no period: back off a little each time.
             const double ns = periodNs_ * static_cast<double>(std::min(failedRecoveries_, 10L));
-            struct timespec ts{0, static_cast<long>(std::min(ns, 500e6))};
+            struct timespec ts {
+                0, static_cast<long>(std::min(ns, 500e6))
+            };
             nanosleep(&ts, nullptr);
         }
         for (auto& p : pcm_) {
             if (!p.handle) continue;
             if (snd_pcm_state(p.handle) == SND_PCM_STATE_SUSPENDED) {
                 for (int i = 0; i < 100 && snd_pcm_resume(p.handle) == -EAGAIN; ++i) {
-                    struct timespec ts{0, 5'000'000};
+                    struct timespec ts {
+                        0, 5'000'000
+                    };
                     nanosleep(&ts, nullptr);
                 }
             }
@@ -738,7 +778,9 @@ class AlsaBackend final : public Backend {
         const long periods = static_cast<long>(plan_.periods);
         long in = 0, out = 0;
         if (cap) in = std::max(0L, median(samples_[0]));
-        if (play) out = cap ? median(samples_[2]) - periods * period_ - in : std::max(0L, median(samples_[1]));
+        if (play)
+            out = cap ? median(samples_[2]) - periods * period_ - in
+                      : std::max(0L, median(samples_[1]));
         publish(in, out);
     }
 
@@ -747,7 +789,9 @@ class AlsaBackend final : public Backend {
     // delay sum becomes the reported round trip when it changed.
     void trackRoundTrip() noexcept {
         snd_pcm_sframes_t dc = 0, dp = 0;
-        if (snd_pcm_delay(pcm_[kCapture].handle, &dc) < 0 || snd_pcm_delay(pcm_[kPlayback].handle, &dp) < 0) return;
+        if (snd_pcm_delay(pcm_[kCapture].handle, &dc) < 0 ||
+            snd_pcm_delay(pcm_[kPlayback].handle, &dp) < 0)
+            return;
         window_[windowCount_++ % kMeasured] = static_cast<long>(dc + dp);
         if (windowCount_ % kMeasured != 0) return;
         const long in = extraIn_.load(std::memory_order_relaxed);
@@ -769,7 +813,8 @@ class AlsaBackend final : public Backend {
         extraOut_.store(out, std::memory_order_relaxed);
         measuredPeriod_.store(period_, std::memory_order_release);
         const Latency after = latency(period_);
-        if (before.input != after.input || before.output != after.output) context().latenciesChanged();
+        if (before.input != after.input || before.output != after.output)
+            context().latenciesChanged();
     }
 
     template <typename Ptr>
@@ -779,7 +824,8 @@ class AlsaBackend final : public Backend {
             const auto& a0 = areas[0];
             if (a0.first % 8 != 0 || a0.step != p.channels * bits_) return false;
             for (unsigned c = 1; c < p.channels; ++c)
-                if (areas[c].addr != a0.addr || areas[c].first != a0.first + c * bits_ || areas[c].step != a0.step)
+                if (areas[c].addr != a0.addr || areas[c].first != a0.first + c * bits_ ||
+                    areas[c].step != a0.step)
                     return false;
             out[0] = static_cast<std::byte*>(a0.addr) + a0.first / 8 + offset * (a0.step / 8);
             return true;
@@ -808,7 +854,8 @@ class AlsaBackend final : public Backend {
             // Wrapped (or an odd layout): copy into the staging period, piece by piece.
             snd_pcm_uframes_t done = 0;
             while (r >= 0 && frames > 0) {
-                snd_pcm_areas_copy(p.stageAreas.data(), done, areas, offset, p.channels, frames, plan_.format.alsa);
+                snd_pcm_areas_copy(p.stageAreas.data(), done, areas, offset, p.channels, frames,
+                                   plan_.format.alsa);
                 const snd_pcm_sframes_t c = snd_pcm_mmap_commit(p.handle, offset, frames);
                 if (c < 0 || static_cast<snd_pcm_uframes_t>(c) != frames) {
                     r = c < 0 ? static_cast<int>(c) : -EPIPE;
@@ -820,16 +867,19 @@ class AlsaBackend final : public Backend {
                 r = snd_pcm_mmap_begin(p.handle, &areas, &offset, &frames);
             }
             if (done < period) {
-                snd_pcm_areas_silence(p.stageAreas.data(), done, p.channels, period - done, plan_.format.alsa);
+                snd_pcm_areas_silence(p.stageAreas.data(), done, p.channels, period - done,
+                                      plan_.format.alsa);
                 note(r < 0 ? r : -EPIPE);
             }
             return stageIn_.data();
         }
-        const snd_pcm_sframes_t n = plan_.interleaved ? snd_pcm_readi(p.handle, p.stage.data(), period)
-                                                      : snd_pcm_readn(p.handle, p.stagePtrs.data(), period);
+        const snd_pcm_sframes_t n = plan_.interleaved
+                                        ? snd_pcm_readi(p.handle, p.stage.data(), period)
+                                        : snd_pcm_readn(p.handle, p.stagePtrs.data(), period);
         if (n != period_) {
             const snd_pcm_uframes_t got = n > 0 ? static_cast<snd_pcm_uframes_t>(n) : 0;
-            snd_pcm_areas_silence(p.stageAreas.data(), got, p.channels, period - got, plan_.format.alsa);
+            snd_pcm_areas_silence(p.stageAreas.data(), got, p.channels, period - got,
+                                  plan_.format.alsa);
             note(n < 0 ? static_cast<int>(n) : -EPIPE);
         }
         return stageIn_.data();
@@ -894,7 +944,9 @@ class AlsaBackend final : public Backend {
 };
 
 namespace {
-std::unique_ptr<Backend> makeBackend() { return std::make_unique<AlsaBackend>(); }
+std::unique_ptr<Backend> makeBackend() {
+    return std::make_unique<AlsaBackend>();
+}
 }  // namespace
 
 }  // namespace foldback::alsa

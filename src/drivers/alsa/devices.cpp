@@ -17,7 +17,9 @@ namespace foldback::alsa {
 
 namespace {
 
-std::string span(unsigned a, unsigned b) { return a == b ? fmt::format("{}", a) : fmt::format("{}-{}", a, b); }
+std::string span(unsigned a, unsigned b) {
+    return a == b ? fmt::format("{}", a) : fmt::format("{}-{}", a, b);
+}
 
 // "S32_LE S24_3LE" - carried formats only, most useful first, at most three.
 std::string carried(const PcmRange& r) {
@@ -71,21 +73,23 @@ std::vector<kit::DeviceCandidate> discoverCards() {
                 snd_pcm_info_alloca(&pinfo);
                 snd_pcm_info_set_device(pinfo, static_cast<unsigned>(dev));
                 snd_pcm_info_set_subdevice(pinfo, 0);
-                snd_pcm_info_set_stream(pinfo, capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK);
+                snd_pcm_info_set_stream(pinfo,
+                                        capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK);
                 if (snd_ctl_pcm_info(ctl, pinfo) < 0) continue;
                 if (pcmName.empty()) pcmName = snd_pcm_info_get_name(pinfo);
                 snd_pcm_t* pcm = nullptr;
-                const int r = snd_pcm_open(&pcm, plain.c_str(),
-                                           capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK,
-                                           SND_PCM_NONBLOCK);
+                const int r = snd_pcm_open(
+                    &pcm, plain.c_str(), capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK,
+                    SND_PCM_NONBLOCK);
                 if (r < 0) {
                     if (busy.empty()) {
                         const auto holders = holdersOf(deviceNodes(plain, capture).front());
-                        busy = r == -EBUSY ? (holders.empty() ? "busy"
-                                                              : fmt::format("busy, held by {} (pid {})",
-                                                                            holders.front().command,
-                                                                            holders.front().pid))
-                                           : snd_strerror(r);
+                        busy = r == -EBUSY
+                                   ? (holders.empty() ? "busy"
+                                                      : fmt::format("busy, held by {} (pid {})",
+                                                                    holders.front().command,
+                                                                    holders.front().pid))
+                                   : snd_strerror(r);
                     }
                     continue;
                 }
@@ -100,7 +104,8 @@ std::vector<kit::DeviceCandidate> discoverCards() {
             }
             c.description = fmt::format("{}: {} ({})", cardName, pcmName, plain);
             if (c.inputs || c.outputs)
-                c.description += fmt::format(": {} in {} out, {}, {}", c.inputs, c.outputs, formatsText, rates);
+                c.description +=
+                    fmt::format(": {} in {} out, {}, {}", c.inputs, c.outputs, formatsText, rates);
             if (!busy.empty()) c.description += "; " + busy;
             out.push_back(std::move(c));
         }
@@ -157,7 +162,8 @@ std::vector<std::string> deviceNodes(const std::string& pcmName, bool capture) {
         cardPart = rest.substr(0, comma);
         devPart = rest.substr(comma + 1);
         if (devPart.rfind("DEV=", 0) == 0) devPart = devPart.substr(4);
-        if (const auto c2 = devPart.find(','); c2 != std::string::npos) devPart = devPart.substr(0, c2);
+        if (const auto c2 = devPart.find(','); c2 != std::string::npos)
+            devPart = devPart.substr(0, c2);
     }
     const int card = cardIndex(cardPart);
     char* end = nullptr;
@@ -172,14 +178,17 @@ std::string busyText(const std::string& pcmName, bool capture) {
     const std::string what = fmt::format("'{}' is busy", pcmName);
     if (nodes.empty()) return what + ": another program uses it; quit it and try again";
     const auto holders = holdersOf(nodes.front());
-    if (holders.empty()) return fmt::format("{}: held by another user's process (fuser -v {})", what, nodes.front());
+    if (holders.empty())
+        return fmt::format("{}: held by another user's process (fuser -v {})", what, nodes.front());
     const Holder& h = holders.front();
-    if (h.command.rfind("pipewire", 0) == 0 || h.command == "wireplumber" || h.command == "pulseaudio")
-        return fmt::format("{}: {} (pid {}) holds it; set the card's profile to Off (pavucontrol) to free it",
-                           what, h.command, h.pid);
+    if (h.command.rfind("pipewire", 0) == 0 || h.command == "wireplumber" ||
+        h.command == "pulseaudio")
+        return fmt::format(
+            "{}: {} (pid {}) holds it; set the card's profile to Off (pavucontrol) to free it",
+            what, h.command, h.pid);
     if (h.command.rfind("jackd", 0) == 0 || h.command == "jackdbus")
-        return fmt::format("{}: JACK ({}, pid {}) holds it; stop JACK or use the JACK driver", what, h.command,
-                           h.pid);
+        return fmt::format("{}: JACK ({}, pid {}) holds it; stop JACK or use the JACK driver", what,
+                           h.command, h.pid);
     return fmt::format("{}: {} (pid {}) holds it; quit it and try again", what, h.command, h.pid);
 }
 

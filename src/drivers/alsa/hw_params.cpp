@@ -14,7 +14,7 @@ namespace {
 
 constexpr long kMinSize = 16;
 constexpr long kMaxSize = 8192;
-constexpr unsigned kStandardRates[] = {8000,  11025, 16000, 22050,  32000,  44100, 48000,
+constexpr unsigned kStandardRates[] = {8000,  11025, 16000,  22050,  32000,  44100, 48000,
                                        88200, 96000, 176400, 192000, 352800, 384000};
 const char* const kDirection[2] = {"capture", "playback"};
 
@@ -22,7 +22,8 @@ const char* const kDirection[2] = {"capture", "playback"};
 class HwParams {
   public:
     HwParams() {
-        if (snd_pcm_hw_params_malloc(&p_) < 0) fail(ASE_NoMemory, "out of memory for ALSA hw params");
+        if (snd_pcm_hw_params_malloc(&p_) < 0)
+            fail(ASE_NoMemory, "out of memory for ALSA hw params");
     }
     ~HwParams() { snd_pcm_hw_params_free(p_); }
     HwParams(const HwParams&) = delete;
@@ -37,13 +38,15 @@ class HwParams {
 void any(snd_pcm_t* pcm, const HwParams& hw) {
     const int r = snd_pcm_hw_params_any(pcm, hw.get());
     if (r < 0)
-        fail(ASE_NotPresent, "ALSA PCM '{}' reports no configuration: {}", snd_pcm_name(pcm), snd_strerror(r));
+        fail(ASE_NotPresent, "ALSA PCM '{}' reports no configuration: {}", snd_pcm_name(pcm),
+             snd_strerror(r));
     // Exact rates only: no resampling inside alsa-lib (matters for `plug` PCMs).
     (void)snd_pcm_hw_params_set_rate_resample(pcm, hw.get(), 0);
 }
 
 snd_pcm_access_t accessFor(bool mmap, bool interleaved) {
-    if (mmap) return interleaved ? SND_PCM_ACCESS_MMAP_INTERLEAVED : SND_PCM_ACCESS_MMAP_NONINTERLEAVED;
+    if (mmap)
+        return interleaved ? SND_PCM_ACCESS_MMAP_INTERLEAVED : SND_PCM_ACCESS_MMAP_NONINTERLEAVED;
     return interleaved ? SND_PCM_ACCESS_RW_INTERLEAVED : SND_PCM_ACCESS_RW_NONINTERLEAVED;
 }
 
@@ -88,7 +91,8 @@ void fixShape(Pcms& p, const Plan& plan) {
 
 bool bothTakeRate(Pcms& p, unsigned rate) {
     for (int d = 0; d < 2; ++d)
-        if (p.has(d) && snd_pcm_hw_params_test_rate(p.pcm[d], p.hw[d].get(), rate, 0) < 0) return false;
+        if (p.has(d) && snd_pcm_hw_params_test_rate(p.pcm[d], p.hw[d].get(), rate, 0) < 0)
+            return false;
     return true;
 }
 
@@ -110,7 +114,8 @@ void tuneRate(Pcms& p, Plan& plan, unsigned rate, long preferred) {
             snd_pcm_hw_params_get_periods_min(hw, &lo, nullptr);
             snd_pcm_hw_params_get_periods_max(hw, &hi, nullptr);
             fail(ASE_NotPresent,
-                 "ALSA PCM '{}' ({}) does not take {} periods per buffer at {} Hz (it takes {}..{}); "
+                 "ALSA PCM '{}' ({}) does not take {} periods per buffer at {} Hz (it takes "
+                 "{}..{}); "
                  "set [alsa] periods in the instance's config.toml",
                  snd_pcm_name(pcm), kDirection[d], plan.periods, rate, lo, hi);
         }
@@ -132,8 +137,8 @@ void tuneRate(Pcms& p, Plan& plan, unsigned rate, long preferred) {
     for (long s = lo; s <= hi; ++s) {
         bool ok = true;
         for (int d = 0; d < 2 && ok; ++d)
-            if (p.has(d) &&
-                snd_pcm_hw_params_test_period_size(p.pcm[d], p.hw[d].get(), static_cast<snd_pcm_uframes_t>(s), 0) < 0)
+            if (p.has(d) && snd_pcm_hw_params_test_period_size(
+                                p.pcm[d], p.hw[d].get(), static_cast<snd_pcm_uframes_t>(s), 0) < 0)
                 ok = false;
         if (ok) plan.periodSizes.push_back(s);
     }
@@ -184,8 +189,9 @@ PcmRange describe(snd_pcm_t* pcm) {
            snd_pcm_hw_params_test_access(pcm, h, SND_PCM_ACCESS_RW_NONINTERLEAVED) == 0;
     r.interleaved = snd_pcm_hw_params_test_access(pcm, h, SND_PCM_ACCESS_MMAP_INTERLEAVED) == 0 ||
                     snd_pcm_hw_params_test_access(pcm, h, SND_PCM_ACCESS_RW_INTERLEAVED) == 0;
-    r.nonInterleaved = snd_pcm_hw_params_test_access(pcm, h, SND_PCM_ACCESS_MMAP_NONINTERLEAVED) == 0 ||
-                       snd_pcm_hw_params_test_access(pcm, h, SND_PCM_ACCESS_RW_NONINTERLEAVED) == 0;
+    r.nonInterleaved =
+        snd_pcm_hw_params_test_access(pcm, h, SND_PCM_ACCESS_MMAP_NONINTERLEAVED) == 0 ||
+        snd_pcm_hw_params_test_access(pcm, h, SND_PCM_ACCESS_RW_NONINTERLEAVED) == 0;
     for (int f = 0; f <= SND_PCM_FORMAT_LAST; ++f)
         if (snd_pcm_hw_params_test_format(pcm, h, static_cast<snd_pcm_format_t>(f)) == 0)
             r.formats.push_back(static_cast<snd_pcm_format_t>(f));
@@ -254,7 +260,8 @@ Plan negotiate(snd_pcm_t* capture, snd_pcm_t* playback, const Preferences& prefs
     for (const auto& f : candidates) {
         bool ok = true;
         for (int d = 0; d < 2 && ok; ++d)
-            if (p.has(d) && snd_pcm_hw_params_test_format(p.pcm[d], p.hw[d].get(), f.alsa) < 0) ok = false;
+            if (p.has(d) && snd_pcm_hw_params_test_format(p.pcm[d], p.hw[d].get(), f.alsa) < 0)
+                ok = false;
         if (ok) {
             plan.format = f;
             found = true;
@@ -263,8 +270,10 @@ Plan negotiate(snd_pcm_t* capture, snd_pcm_t* playback, const Preferences& prefs
     }
     if (!found) {
         if (!prefs.format.empty())
-            fail(ASE_NotPresent, "[alsa] format = \"{}\" is not taken by the device ({})", prefs.format, offers());
-        fail(ASE_NotPresent, "no sample format both directions take that the driver carries ({})", offers());
+            fail(ASE_NotPresent, "[alsa] format = \"{}\" is not taken by the device ({})",
+                 prefs.format, offers());
+        fail(ASE_NotPresent, "no sample format both directions take that the driver carries ({})",
+             offers());
     }
     for (int d = 0; d < 2; ++d)
         if (p.has(d)) snd_pcm_hw_params_set_format(p.pcm[d], p.hw[d].get(), plan.format.alsa);
@@ -289,10 +298,12 @@ Plan negotiate(snd_pcm_t* capture, snd_pcm_t* playback, const Preferences& prefs
             for (int d = 0; d < 2 && ok; ++d) {
                 if (!p.has(d)) continue;
                 // Auto: this direction may fall back to read/write on its own.
-                if (snd_pcm_hw_params_test_access(p.pcm[d], p.hw[d].get(), accessFor(mm, inter)) == 0)
+                if (snd_pcm_hw_params_test_access(p.pcm[d], p.hw[d].get(), accessFor(mm, inter)) ==
+                    0)
                     mmapOf[d] = mm;
                 else if (prefs.access == Access::Auto && mm &&
-                         snd_pcm_hw_params_test_access(p.pcm[d], p.hw[d].get(), accessFor(false, inter)) == 0)
+                         snd_pcm_hw_params_test_access(p.pcm[d], p.hw[d].get(),
+                                                       accessFor(false, inter)) == 0)
                     mmapOf[d] = false;
                 else
                     ok = false;
@@ -308,15 +319,20 @@ Plan negotiate(snd_pcm_t* capture, snd_pcm_t* playback, const Preferences& prefs
         if (chosen) break;
     }
     if (!chosen)
-        fail(ASE_NotPresent, "the device does not offer {}{} access with {} ({}); set [alsa] access and layout to \"auto\"",
-             prefs.access == Access::Mmap ? "mmap" : prefs.access == Access::Rw ? "read/write" : "a common",
+        fail(ASE_NotPresent,
+             "the device does not offer {}{} access with {} ({}); set [alsa] access and layout to "
+             "\"auto\"",
+             prefs.access == Access::Mmap ? "mmap"
+             : prefs.access == Access::Rw ? "read/write"
+                                          : "a common",
              prefs.layout == Layout::Interleaved      ? " interleaved"
              : prefs.layout == Layout::NonInterleaved ? " non-interleaved"
                                                       : "",
              snd_pcm_format_name(plan.format.alsa), offers());
     for (int d = 0; d < 2; ++d)
         if (p.has(d))
-            snd_pcm_hw_params_set_access(p.pcm[d], p.hw[d].get(), accessFor(plan.mmap[d], plan.interleaved));
+            snd_pcm_hw_params_set_access(p.pcm[d], p.hw[d].get(),
+                                         accessFor(plan.mmap[d], plan.interleaved));
 
     // 3. Channels per direction.
     for (int d = 0; d < 2; ++d) {
@@ -324,9 +340,11 @@ Plan negotiate(snd_pcm_t* capture, snd_pcm_t* playback, const Preferences& prefs
         const unsigned want = d == 0 ? prefs.captureChannels : prefs.playbackChannels;
         const unsigned n = want ? want : defaultChannels(range[d]);
         if (snd_pcm_hw_params_set_channels(p.pcm[d], p.hw[d].get(), n) < 0)
-            fail(ASE_NotPresent, "ALSA PCM '{}' ({}) does not take {} channels (it takes {}..{}); set [alsa] {}_channels",
-                 snd_pcm_name(p.pcm[d]), kDirection[d], n, range[d].channelsMin, range[d].channelsMax,
-                 kDirection[d]);
+            fail(ASE_NotPresent,
+                 "ALSA PCM '{}' ({}) does not take {} channels (it takes {}..{}); set [alsa] "
+                 "{}_channels",
+                 snd_pcm_name(p.pcm[d]), kDirection[d], n, range[d].channelsMin,
+                 range[d].channelsMax, kDirection[d]);
         plan.channels[d] = n;
     }
 
@@ -337,15 +355,18 @@ Plan negotiate(snd_pcm_t* capture, snd_pcm_t* playback, const Preferences& prefs
     if (rate) {
         if (!bothTakeRate(p, rate))
             fail(ASE_NoClock, "[alsa] rate = {} is not taken by the device ({})", rate, offers());
-        if (std::find(plan.rates.begin(), plan.rates.end(), static_cast<double>(rate)) == plan.rates.end()) {
+        if (std::find(plan.rates.begin(), plan.rates.end(), static_cast<double>(rate)) ==
+            plan.rates.end()) {
             plan.rates.push_back(rate);
             std::sort(plan.rates.begin(), plan.rates.end());
         }
     } else {
         if (plan.rates.empty())
-            fail(ASE_NoClock, "the device takes none of the standard rates ({}); set [alsa] rate", offers());
+            fail(ASE_NoClock, "the device takes none of the standard rates ({}); set [alsa] rate",
+                 offers());
         for (unsigned r : {48000u, 44100u, 96000u, 88200u})
-            if (std::find(plan.rates.begin(), plan.rates.end(), static_cast<double>(r)) != plan.rates.end()) {
+            if (std::find(plan.rates.begin(), plan.rates.end(), static_cast<double>(r)) !=
+                plan.rates.end()) {
                 rate = r;
                 break;
             }
@@ -419,7 +440,8 @@ Geometry apply(snd_pcm_t* pcm, int direction, const Plan& plan, long period) {
     if (r >= 0) r = snd_pcm_hw_params_set_channels(pcm, h, plan.channels[direction]);
     if (r >= 0) r = snd_pcm_hw_params_set_rate(pcm, h, plan.rate, 0);
     if (r >= 0) r = snd_pcm_hw_params_set_periods(pcm, h, plan.periods, 0);
-    if (r >= 0) r = snd_pcm_hw_params_set_period_size(pcm, h, static_cast<snd_pcm_uframes_t>(period), 0);
+    if (r >= 0)
+        r = snd_pcm_hw_params_set_period_size(pcm, h, static_cast<snd_pcm_uframes_t>(period), 0);
     if (r >= 0) r = snd_pcm_hw_params(pcm, h);
     if (r < 0)
         fail(ASE_HWMalfunction, "ALSA PCM '{}' ({}) refused {} frames x {} periods at {} Hz: {}",
@@ -432,8 +454,9 @@ Geometry apply(snd_pcm_t* pcm, int direction, const Plan& plan, long period) {
     g.fifo = fifo > 0 ? fifo : 0;
     if (g.period != static_cast<snd_pcm_uframes_t>(period) ||
         g.buffer != static_cast<snd_pcm_uframes_t>(period) * plan.periods)
-        fail(ASE_HWMalfunction, "ALSA PCM '{}' ({}) set {} x {} frames instead of {} x {}", snd_pcm_name(pcm),
-             what, g.period, g.buffer / std::max<snd_pcm_uframes_t>(g.period, 1), period, plan.periods);
+        fail(ASE_HWMalfunction, "ALSA PCM '{}' ({}) set {} x {} frames instead of {} x {}",
+             snd_pcm_name(pcm), what, g.period, g.buffer / std::max<snd_pcm_uframes_t>(g.period, 1),
+             period, plan.periods);
 
     snd_pcm_sw_params_t* sw = nullptr;
     if (snd_pcm_sw_params_malloc(&sw) < 0) fail(ASE_NoMemory, "out of memory for ALSA sw params");
@@ -448,8 +471,8 @@ Geometry apply(snd_pcm_t* pcm, int direction, const Plan& plan, long period) {
     if (r >= 0) r = snd_pcm_sw_params(pcm, sw);
     snd_pcm_sw_params_free(sw);
     if (r < 0)
-        fail(ASE_HWMalfunction, "ALSA PCM '{}' ({}) refused its software parameters: {}", snd_pcm_name(pcm), what,
-             snd_strerror(r));
+        fail(ASE_HWMalfunction, "ALSA PCM '{}' ({}) refused its software parameters: {}",
+             snd_pcm_name(pcm), what, snd_strerror(r));
     return g;
 }
 

@@ -33,7 +33,7 @@ struct Preferences {
     unsigned periods = 2;          // periods per buffer
     unsigned captureChannels = 0;  // 0 = default (all of a hw device; 2 on plugins when more)
     unsigned playbackChannels = 0;
-    long bufferSize = 256;         // preferred buffer size (nearest accepted is used)
+    long bufferSize = 256;  // preferred buffer size (nearest accepted is used)
 };
 
 // An ALSA format the driver can carry, and how.
@@ -41,7 +41,7 @@ struct FormatInfo {
     snd_pcm_format_t alsa = SND_PCM_FORMAT_UNKNOWN;
     convert::DeviceFormat device = convert::DeviceFormat::FLOAT_LE;
     ASIOSampleType asio = ASIOSTFloat32LSB;  // the type the host sees
-    bool native = false;                     // device bytes == ASIO bytes: the kit only (de)interleaves
+    bool native = false;  // device bytes == ASIO bytes: the kit only (de)interleaves
 };
 // The formats in the order "auto" tries them. Empty result from find() = not carried.
 const std::vector<FormatInfo>& formats();
@@ -65,13 +65,13 @@ std::string rangeText(const PcmRange& r);
 struct Plan {
     FormatInfo format;
     bool interleaved = true;
-    bool mmap[2] = {false, false};       // [0] capture, [1] playback
-    unsigned channels[2] = {0, 0};       // 0 = that direction is absent
-    std::vector<double> rates;           // standard rates both take (with the rest fixed)
+    bool mmap[2] = {false, false};  // [0] capture, [1] playback
+    unsigned channels[2] = {0, 0};  // 0 = that direction is absent
+    std::vector<double> rates;      // standard rates both take (with the rest fixed)
     unsigned rate = 0;
     unsigned periods = 2;
-    std::vector<long> periodSizes;       // every period size in [16, 8192] both take at `rate`
-    kit::BufferSizes sizes;              // what getBufferSize reports (see sizesFrom)
+    std::vector<long> periodSizes;  // every period size in [16, 8192] both take at `rate`
+    kit::BufferSizes sizes;         // what getBufferSize reports (see sizesFrom)
 };
 
 // Negotiates; capture or playback may be null (not both). Throws kit::Error with a text a

@@ -41,7 +41,8 @@ namespace {
 // geometry before the start, never a fixed round trip at the end of a stream.
 constexpr long kJackCycle = 64;
 std::string jackLoop(const std::string& extra = "") {
-    return "[alsa]\ncapture = \"fbt_jack_in\"\nplayback = \"fbt_jack_out\"\nbuffer_size = 64\n" + extra;
+    return "[alsa]\ncapture = \"fbt_jack_in\"\nplayback = \"fbt_jack_out\"\nbuffer_size = 64\n" +
+           extra;
 }
 
 struct LoopResult {
@@ -61,8 +62,8 @@ struct LoopResult {
 // (kAsioLatenciesChanged), and each round trip is checked against what was reported
 // around the time its impulse left (`slack`: frames of tolerance; `above`: the trip may
 // exceed the report by up to `slack`, never fall short).
-LoopResult runLoop(const std::string& instance, double seconds, long size = 0, at::HostOptions options = {},
-                   long slack = 0, bool above = false) {
+LoopResult runLoop(const std::string& instance, double seconds, long size = 0,
+                   at::HostOptions options = {}, long slack = 0, bool above = false) {
     LoopResult r;
     at::Driver d(instance);
     EXPECT_TRUE(d.init()) << d.errorMessage();
@@ -86,24 +87,29 @@ LoopResult runLoop(const std::string& instance, double seconds, long size = 0, a
     r.counters = d.counters();
     r.latencyMessages = host.messages(kAsioLatenciesChanged);
     const auto left = host.roundTripSwitches();
-    const long long near = std::max(4L, 9600 / std::max(1L, host.bufferSize()));  // 0.2 s of switches
+    const long long near =
+        std::max(4L, 9600 / std::max(1L, host.bufferSize()));  // 0.2 s of switches
     for (std::size_t k = 0; k < r.trips.size(); ++k) {
         bool ok = false;
         for (const auto& [sw, rep] : timeline)
             if (sw + near >= left[k] && sw <= left[k] + near &&
-                (above ? r.trips[k] >= rep && r.trips[k] <= rep + slack : std::labs(r.trips[k] - rep) <= slack))
+                (above ? r.trips[k] >= rep && r.trips[k] <= rep + slack
+                       : std::labs(r.trips[k] - rep) <= slack))
                 ok = true;
         r.asReported.push_back(ok);
     }
     EXPECT_EQ(d.v().disposeBuffers(d.get()), ASE_OK);
     std::ostringstream t;
     for (long x : r.trips) t << x << ' ';
-    std::printf("%s: buffer %ld, %lld switches in %.2f s, reported round trip %ld before the start, %ld at most, "
-                "%ld at the end, measured [%s], overloads %lld, resyncs %lld, skipped frames %lld, latency changes "
-                "%lld\n",
-                instance.c_str(), host.bufferSize(), r.switches, r.seconds, r.before[0] + r.before[1], r.maxReported,
-                r.reported, t.str().c_str(),
-                r.counters.overloads, r.counters.resyncs, r.counters.skippedFrames, r.latencyMessages);
+    std::printf(
+        "%s: buffer %ld, %lld switches in %.2f s, reported round trip %ld before the start, %ld at "
+        "most, "
+        "%ld at the end, measured [%s], overloads %lld, resyncs %lld, skipped frames %lld, latency "
+        "changes "
+        "%lld\n",
+        instance.c_str(), host.bufferSize(), r.switches, r.seconds, r.before[0] + r.before[1],
+        r.maxReported, r.reported, t.str().c_str(), r.counters.overloads, r.counters.resyncs,
+        r.counters.skippedFrames, r.latencyMessages);
     return r;
 }
 
@@ -112,13 +118,15 @@ void expectRoundTrip(const LoopResult& r) {
     ASSERT_GE(r.trips.size(), 3u) << "the impulse did not come back";
     const long ok = static_cast<long>(std::count(r.asReported.begin(), r.asReported.end(), true));
     EXPECT_GE(ok * 10, static_cast<long>(r.trips.size()) * 7)
-        << ok << " of " << r.trips.size() << " round trips equal the latency reported when they were measured";
+        << ok << " of " << r.trips.size()
+        << " round trips equal the latency reported when they were measured";
 }
 
 class AlsaJack : public ::testing::Test {
   protected:
     void SetUp() override {
-        if (!at::jackAvailable()) GTEST_SKIP() << "no jackd, rig scripts or ALSA jack plugin (libasound2-plugins)";
+        if (!at::jackAvailable())
+            GTEST_SKIP() << "no jackd, rig scripts or ALSA jack plugin (libasound2-plugins)";
         const bool up = at::startJack(64);
         ASSERT_TRUE(up) << "private jackd did not come up";
     }
@@ -207,7 +215,7 @@ TEST_F(AlsaJack, Certifies) {
     o.instantiate = [] { return at::instantiateRaw(); };  // the suite sets the name itself
     o.configToml = config;
     o.streamSeconds = 2.0;
-    o.rateTolerance = 0.05;   // the dummy backend's clock runs 0.3-1 % slow, late cycles are lost
+    o.rateTolerance = 0.05;  // the dummy backend's clock runs 0.3-1 % slow, late cycles are lost
     o.latencyTolerance = kJackCycle;  // see kJackCycle
     std::ostringstream log;
     const fc::Report r = fc::run(o, log);
@@ -215,8 +223,8 @@ TEST_F(AlsaJack, Certifies) {
     fc::printText(r, text);
     std::cout << text.str();
     EXPECT_TRUE(r.passed()) << log.str();
-    std::printf("certify rigjack loop: measured round trip %lld, reported %lld\n", r.measuredRoundTrip,
-                r.reportedRoundTrip);
+    std::printf("certify rigjack loop: measured round trip %lld, reported %lld\n",
+                r.measuredRoundTrip, r.reportedRoundTrip);
     EXPECT_GE(r.measuredRoundTrip, r.reportedRoundTrip);
     EXPECT_LE(r.measuredRoundTrip, r.reportedRoundTrip + kJackCycle);
     EXPECT_EQ(r.lateCallbacks, 0);
@@ -243,7 +251,8 @@ TEST_F(AlsaJack, LoopReadWrite) {
 }
 
 TEST_F(AlsaJack, LoopReadWriteInterleavedThreePeriods) {
-    at::addInstance("alsa-jack-rw3", jackLoop("access = \"rw\"\nlayout = \"interleaved\"\nperiods = 3\n"));
+    at::addInstance("alsa-jack-rw3",
+                    jackLoop("access = \"rw\"\nlayout = \"interleaved\"\nperiods = 3\n"));
     const LoopResult r = runLoop("alsa-jack-rw3", 2.0, 128, {}, kJackCycle, true);
     // From the geometry before the start: one period in, N - 1 = 2 periods out.
     EXPECT_EQ(r.before[0], 128);
@@ -294,7 +303,8 @@ TEST_F(AlsaJack, ServerDeathIsDeviceLossAndTheDeviceComesBack) {
         ASSERT_TRUE(host.waitSwitches(50, 3000));
         at::stopJack();  // the JACK plugin says nothing: the watchdog must notice
         const std::int64_t t0 = at::nowNs();
-        while (host.messages(kAsioResetRequest) == 0 && at::nowNs() - t0 < 3'000'000'000LL) at::sleepMs(10);
+        while (host.messages(kAsioResetRequest) == 0 && at::nowNs() - t0 < 3'000'000'000LL)
+            at::sleepMs(10);
         EXPECT_EQ(host.messages(kAsioResetRequest), 1);
         std::printf("reset request %.0f ms after the server died\n", (at::nowNs() - t0) / 1e6);
         EXPECT_EQ(d.v().stop(d.get()), ASE_OK);
@@ -329,11 +339,14 @@ bool pipewireUp() {
 }  // namespace
 
 TEST(AlsaPipeWire, LoopThroughTheNullSinkMonitor) {
-    if (!at::pipewirePluginAvailable()) GTEST_SKIP() << "no PipeWire, rig scripts or its ALSA plugin (pipewire-alsa)";
+    if (!at::pipewirePluginAvailable())
+        GTEST_SKIP() << "no PipeWire, rig scripts or its ALSA plugin (pipewire-alsa)";
     ASSERT_TRUE(pipewireUp());
     // The capture stream targets the sink: this property makes WirePlumber link its monitor.
     setenv("PIPEWIRE_ALSA", "{ stream.capture.sink = true }", 1);
-    at::addInstance("alsa-pw", "[alsa]\ncapture = \"fbt_pw_mon\"\nplayback = \"fbt_pw_out\"\nbuffer_size = 64\n");
+    at::addInstance(
+        "alsa-pw",
+        "[alsa]\ncapture = \"fbt_pw_mon\"\nplayback = \"fbt_pw_out\"\nbuffer_size = 64\n");
     const LoopResult r = runLoop("alsa-pw", 3.0);
     EXPECT_GE(r.switches, static_cast<long long>(0.5 * r.seconds * 48000 / 64));
     ASSERT_GE(r.trips.size(), 3u);
@@ -347,9 +360,11 @@ TEST(AlsaPipeWire, LoopThroughTheNullSinkMonitor) {
 }
 
 TEST(AlsaPipeWire, DaemonDeathIsDeviceLoss) {
-    if (!at::pipewirePluginAvailable()) GTEST_SKIP() << "no PipeWire, rig scripts or its ALSA plugin (pipewire-alsa)";
+    if (!at::pipewirePluginAvailable())
+        GTEST_SKIP() << "no PipeWire, rig scripts or its ALSA plugin (pipewire-alsa)";
     ASSERT_TRUE(pipewireUp());
-    at::addInstance("alsa-pw-lost", "[alsa]\ndevice = \"rigpw_raw\"\nbuffer_size = 64\naccess = \"rw\"\n");
+    at::addInstance("alsa-pw-lost",
+                    "[alsa]\ndevice = \"rigpw_raw\"\nbuffer_size = 64\naccess = \"rw\"\n");
     at::Driver d("alsa-pw-lost");
     ASSERT_TRUE(d.init()) << d.errorMessage();
     at::Host host;
@@ -358,7 +373,8 @@ TEST(AlsaPipeWire, DaemonDeathIsDeviceLoss) {
     ASSERT_TRUE(host.waitSwitches(50, 3000));
     at::stopPipeWire();
     const std::int64_t t0 = at::nowNs();
-    while (host.messages(kAsioResetRequest) == 0 && at::nowNs() - t0 < 3'000'000'000LL) at::sleepMs(10);
+    while (host.messages(kAsioResetRequest) == 0 && at::nowNs() - t0 < 3'000'000'000LL)
+        at::sleepMs(10);
     EXPECT_EQ(host.messages(kAsioResetRequest), 1);
     std::printf("reset request %.0f ms after the daemon died\n", (at::nowNs() - t0) / 1e6);
     EXPECT_EQ(d.v().stop(d.get()), ASE_OK);

@@ -29,7 +29,9 @@ struct PcmPair {
     explicit PcmPair(const std::string& name) : PcmPair(name, name) {}
     PcmPair(const std::string& capture, const std::string& playback) {
         error = snd_pcm_open(&pcm[0], capture.c_str(), SND_PCM_STREAM_CAPTURE, SND_PCM_NONBLOCK);
-        if (error >= 0) error = snd_pcm_open(&pcm[1], playback.c_str(), SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK);
+        if (error >= 0)
+            error =
+                snd_pcm_open(&pcm[1], playback.c_str(), SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK);
     }
     ~PcmPair() {
         for (auto* p : pcm)
@@ -46,7 +48,9 @@ std::string errorOf(const std::function<void()>& fn) {
     return "";
 }
 
-bool has(const std::vector<double>& v, double x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool has(const std::vector<double>& v, double x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 }  // namespace
 
@@ -174,9 +178,11 @@ TEST(AlsaNegotiate, RefusalsSayWhatToChange) {
     ASSERT_GE(p.error, 0);
     fa::Preferences prefs;
     prefs.format = "U8";
-    EXPECT_NE(errorOf([&] { fa::negotiate(p.pcm[0], p.pcm[1], prefs); }).find("[alsa] format"), std::string::npos);
+    EXPECT_NE(errorOf([&] { fa::negotiate(p.pcm[0], p.pcm[1], prefs); }).find("[alsa] format"),
+              std::string::npos);
     prefs.format = "NOT_A_FORMAT";
-    EXPECT_NE(errorOf([&] { fa::negotiate(p.pcm[0], p.pcm[1], prefs); }).find("[alsa] format"), std::string::npos);
+    EXPECT_NE(errorOf([&] { fa::negotiate(p.pcm[0], p.pcm[1], prefs); }).find("[alsa] format"),
+              std::string::npos);
 }
 
 // ---- the JACK ioplug on a private jackd ---------------------------------------------------
@@ -215,7 +221,8 @@ TEST(AlsaNegotiate, JackPcmRangesAtServerPeriod64) {
     EXPECT_NE(s16.find("FLOAT_LE"), std::string::npos) << s16;
     prefs = {};
     prefs.rate = 44100;
-    EXPECT_NE(errorOf([&] { fa::negotiate(p.pcm[0], p.pcm[1], prefs); }).find("44100"), std::string::npos);
+    EXPECT_NE(errorOf([&] { fa::negotiate(p.pcm[0], p.pcm[1], prefs); }).find("44100"),
+              std::string::npos);
 
     const fa::Geometry g = fa::apply(p.pcm[0], 0, plan, 128);
     EXPECT_EQ(g.period, 128u);
@@ -239,7 +246,8 @@ TEST(AlsaNegotiate, JackPcmRangesAtServerPeriod32) {
 // ---- PipeWire's ALSA PCM -------------------------------------------------------------------
 
 TEST(AlsaNegotiate, PipeWirePcmRanges) {
-    if (!at::pipewirePluginAvailable()) GTEST_SKIP() << "no PipeWire, rig scripts or its ALSA plugin (pipewire-alsa)";
+    if (!at::pipewirePluginAvailable())
+        GTEST_SKIP() << "no PipeWire, rig scripts or its ALSA plugin (pipewire-alsa)";
     ASSERT_TRUE(at::startPipeWire());
     PcmPair p("rigpw_raw");
     ASSERT_GE(p.error, 0) << snd_strerror(p.error);
@@ -285,13 +293,16 @@ TEST(AlsaDevices, DeviceNodesOfHwNames) {
     EXPECT_EQ(fa::deviceNodes("hw:1,0", true), std::vector<std::string>{"/dev/snd/pcmC1D0c"});
     EXPECT_EQ(fa::deviceNodes("hw:2,3", false), std::vector<std::string>{"/dev/snd/pcmC2D3p"});
     EXPECT_EQ(fa::deviceNodes("plughw:0", false), std::vector<std::string>{"/dev/snd/pcmC0D0p"});
-    EXPECT_EQ(fa::deviceNodes("hw:CARD=1,DEV=2", true), std::vector<std::string>{"/dev/snd/pcmC1D2c"});
+    EXPECT_EQ(fa::deviceNodes("hw:CARD=1,DEV=2", true),
+              std::vector<std::string>{"/dev/snd/pcmC1D2c"});
     EXPECT_TRUE(fa::deviceNodes("rigjack_raw", true).empty());
     EXPECT_TRUE(fa::deviceNodes("hw:x,y", true).empty());
 }
 
 TEST(AlsaDevices, HolderOfAnOpenFileIsNamed) {
-    const std::string path = (std::filesystem::temp_directory_path() / ("fbalsa-holder-" + std::to_string(getpid()))).string();
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("fbalsa-holder-" + std::to_string(getpid())))
+            .string();
     std::ofstream(path) << "x";
     int ready[2];
     ASSERT_EQ(pipe(ready), 0);

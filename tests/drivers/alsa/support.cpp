@@ -30,7 +30,9 @@ std::int64_t nowNs() noexcept {
 }
 
 void sleepMs(double ms) {
-    struct timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(std::fmod(ms, 1000.0) * 1e6)};
+    struct timespec ts {
+        static_cast<time_t>(ms / 1000), static_cast<long>(std::fmod(ms, 1000.0) * 1e6)
+    };
     while (nanosleep(&ts, &ts) != 0) {
     }
 }
@@ -55,7 +57,9 @@ std::string gPwDir;
 bool gPwUp = false;
 bool gCleanupInstalled = false;
 
-std::string rigs() { return FOLDBACK_ALSATEST_RIGS_DIR; }
+std::string rigs() {
+    return FOLDBACK_ALSATEST_RIGS_DIR;
+}
 
 // "export A=1 B=2" lines -> setenv.
 void exportLines(const std::string& text) {
@@ -68,7 +72,8 @@ void exportLines(const std::string& text) {
         if (w != "export") continue;
         while (words >> w) {
             const auto eq = w.find('=');
-            if (eq != std::string::npos) setenv(w.substr(0, eq).c_str(), w.substr(eq + 1).c_str(), 1);
+            if (eq != std::string::npos)
+                setenv(w.substr(0, eq).c_str(), w.substr(eq + 1).c_str(), 1);
         }
     }
 }
@@ -76,13 +81,15 @@ void exportLines(const std::string& text) {
 void cleanup() {
     // Both scripts stop exactly what they started, found by PID file.
     if (!gJackName.empty()) {
-        const std::string cmd = "bash '" + rigs() + "/jack-down.sh' '" + gJackName + "' >/dev/null 2>&1";
+        const std::string cmd =
+            "bash '" + rigs() + "/jack-down.sh' '" + gJackName + "' >/dev/null 2>&1";
         if (std::system(cmd.c_str()) != 0) {
         }
         gJackName.clear();
     }
     if (!gPwDir.empty()) {
-        const std::string cmd = "PW_RIG_DIR='" + gPwDir + "' bash '" + rigs() + "/pipewire-down.sh' >/dev/null 2>&1";
+        const std::string cmd =
+            "PW_RIG_DIR='" + gPwDir + "' bash '" + rigs() + "/pipewire-down.sh' >/dev/null 2>&1";
         if (std::system(cmd.c_str()) != 0) {
         }
         std::error_code ec;
@@ -143,7 +150,9 @@ ASIOTime* tsBufferSwitchTimeInfo(ASIOTime* t, long index, ASIOBool) {
     return t;
 }
 void tsRate(ASIOSampleRate) {}
-long tsMessage(long selector, long value, void*, double*) { return gHost ? gHost->onMessage(selector, value) : 0; }
+long tsMessage(long selector, long value, void*, double*) {
+    return gHost ? gHost->onMessage(selector, value) : 0;
+}
 
 }  // namespace
 
@@ -165,11 +174,12 @@ bool startJack(long period) {
     gJackPeriod = 0;
     setenv("JACK_NO_START_SERVER", "1", 1);
     int st = 0;
-    const std::string out = run("JACK_RIG_PERIOD=" + std::to_string(period) + " bash '" + rigs() + "/jack-up.sh' '" +
-                                    gJackName + "' 2>/dev/null",
+    const std::string out = run("JACK_RIG_PERIOD=" + std::to_string(period) + " bash '" + rigs() +
+                                    "/jack-up.sh' '" + gJackName + "' 2>/dev/null",
                                 &st);
     exportLines(out);
-    const bool ok = st == 0 && getenv("JACK_DEFAULT_SERVER") && gJackName == getenv("JACK_DEFAULT_SERVER");
+    const bool ok =
+        st == 0 && getenv("JACK_DEFAULT_SERVER") && gJackName == getenv("JACK_DEFAULT_SERVER");
     if (ok) gJackPeriod = period;
     return ok;
 }
@@ -184,10 +194,13 @@ void stopJack() {
 bool startPipeWire() {
     std::lock_guard<std::mutex> lock(gMutex);
     installCleanup();
-    if (gPwDir.empty()) gPwDir = (fs::temp_directory_path() / ("foldback-alsatest-pw-" + std::to_string(getpid()))).string();
+    if (gPwDir.empty())
+        gPwDir = (fs::temp_directory_path() / ("foldback-alsatest-pw-" + std::to_string(getpid())))
+                     .string();
     if (gPwUp) return true;
     int st = 0;
-    const std::string out = run("PW_RIG_DIR='" + gPwDir + "' bash '" + rigs() + "/pipewire-up.sh' 2>/dev/null", &st);
+    const std::string out =
+        run("PW_RIG_DIR='" + gPwDir + "' bash '" + rigs() + "/pipewire-up.sh' 2>/dev/null", &st);
     exportLines(out);
     gPwUp = st == 0 && getenv("PIPEWIRE_RUNTIME_DIR");
     return gPwUp;
@@ -269,7 +282,9 @@ Host::Host(HostOptions options) : options_(options) {
     gHost = this;
 }
 
-Host::~Host() { gHost = nullptr; }
+Host::~Host() {
+    gHost = nullptr;
+}
 
 ASIOError Host::createBuffers(const Driver& d, long size) {
     long in = 0, out = 0;
@@ -288,7 +303,8 @@ ASIOError Host::createBuffers(const Driver& d, long size) {
     for (long c = 0; c < in; ++c) infos.push_back({ASIOTrue, c, {nullptr, nullptr}});
     for (long c = 0; c < out; ++c) infos.push_back({ASIOFalse, c, {nullptr, nullptr}});
     static ASIOCallbacks callbacks{&tsBufferSwitch, &tsRate, &tsMessage, &tsBufferSwitchTimeInfo};
-    const ASIOError r = d.v().createBuffers(d.get(), infos.data(), static_cast<long>(infos.size()), size_, &callbacks);
+    const ASIOError r = d.v().createBuffers(d.get(), infos.data(), static_cast<long>(infos.size()),
+                                            size_, &callbacks);
     if (r != ASE_OK) return r;
     for (int h = 0; h < 2; ++h) {
         in_[h].clear();
@@ -308,12 +324,14 @@ bool Host::waitSwitches(long long n, double timeoutMs) const {
 }
 
 std::vector<long> Host::roundTrips() const {
-    const long n = std::min<long>(tripCount_.load(std::memory_order_acquire), static_cast<long>(trips_.size()));
+    const long n = std::min<long>(tripCount_.load(std::memory_order_acquire),
+                                  static_cast<long>(trips_.size()));
     return {trips_.begin(), trips_.begin() + n};
 }
 
 std::vector<long long> Host::roundTripSwitches() const {
-    const long n = std::min<long>(tripCount_.load(std::memory_order_acquire), static_cast<long>(trips_.size()));
+    const long n = std::min<long>(tripCount_.load(std::memory_order_acquire),
+                                  static_cast<long>(trips_.size()));
     return {tripSwitches_.begin(), tripSwitches_.begin() + n};
 }
 
@@ -324,26 +342,39 @@ std::vector<std::int64_t> Host::positions() const {
 
 double Host::read(const void* b, long f) const noexcept {
     switch (type_) {
-        case ASIOSTFloat32LSB: return static_cast<const float*>(b)[f];
-        case ASIOSTFloat64LSB: return static_cast<const double*>(b)[f];
-        case ASIOSTInt32LSB: return static_cast<const std::int32_t*>(b)[f] / 2147483648.0;
-        case ASIOSTInt16LSB: return static_cast<const std::int16_t*>(b)[f] / 32768.0;
+        case ASIOSTFloat32LSB:
+            return static_cast<const float*>(b)[f];
+        case ASIOSTFloat64LSB:
+            return static_cast<const double*>(b)[f];
+        case ASIOSTInt32LSB:
+            return static_cast<const std::int32_t*>(b)[f] / 2147483648.0;
+        case ASIOSTInt16LSB:
+            return static_cast<const std::int16_t*>(b)[f] / 32768.0;
         case ASIOSTInt24LSB: {
             const auto* p = static_cast<const unsigned char*>(b) + 3 * f;
             std::int32_t v = p[0] | (p[1] << 8) | (p[2] << 16);
             if (v & 0x800000) v -= 0x1000000;
             return v / 8388608.0;
         }
-        default: return 0;
+        default:
+            return 0;
     }
 }
 
 void Host::write(void* b, long f, double x) const noexcept {
     switch (type_) {
-        case ASIOSTFloat32LSB: static_cast<float*>(b)[f] = static_cast<float>(x); break;
-        case ASIOSTFloat64LSB: static_cast<double*>(b)[f] = x; break;
-        case ASIOSTInt32LSB: static_cast<std::int32_t*>(b)[f] = static_cast<std::int32_t>(x * 2147483647.0); break;
-        case ASIOSTInt16LSB: static_cast<std::int16_t*>(b)[f] = static_cast<std::int16_t>(x * 32767.0); break;
+        case ASIOSTFloat32LSB:
+            static_cast<float*>(b)[f] = static_cast<float>(x);
+            break;
+        case ASIOSTFloat64LSB:
+            static_cast<double*>(b)[f] = x;
+            break;
+        case ASIOSTInt32LSB:
+            static_cast<std::int32_t*>(b)[f] = static_cast<std::int32_t>(x * 2147483647.0);
+            break;
+        case ASIOSTInt16LSB:
+            static_cast<std::int16_t*>(b)[f] = static_cast<std::int16_t>(x * 32767.0);
+            break;
         case ASIOSTInt24LSB: {
             const auto v = static_cast<std::int32_t>(x * 8388607.0);
             auto* p = static_cast<unsigned char*>(b) + 3 * f;
@@ -352,15 +383,18 @@ void Host::write(void* b, long f, double x) const noexcept {
             p[2] = static_cast<unsigned char>(v >> 16);
             break;
         }
-        default: break;
+        default:
+            break;
     }
 }
 
 void Host::onSwitch(long index, std::int64_t position) noexcept {
     const long long n = switches_.load(std::memory_order_relaxed);
-    if (n < static_cast<long long>(positions_.size())) positions_[static_cast<std::size_t>(n)] = position;
+    if (n < static_cast<long long>(positions_.size()))
+        positions_[static_cast<std::size_t>(n)] = position;
     const int h = index ? 1 : 0;
-    const long every = options_.impulseEvery > 0 ? options_.impulseEvery : std::max(8L, 4800 / std::max(1L, size_));
+    const long every = options_.impulseEvery > 0 ? options_.impulseEvery
+                                                 : std::max(8L, 4800 / std::max(1L, size_));
     // The impulse in flight: the first input sample above half its height.
     if (pendingAt_ >= 0 && options_.loopIn < inputs_) {
         const void* in = in_[h][static_cast<std::size_t>(options_.loopIn)];
@@ -368,7 +402,8 @@ void Host::onSwitch(long index, std::int64_t position) noexcept {
             if (std::fabs(read(in, f)) > 0.25) {
                 const long trip = static_cast<long>(position + f - pendingAt_);
                 const long k = tripCount_.load(std::memory_order_relaxed);
-                if (pendingEpoch_ == resyncEpoch_.load() && trip >= 0 && k < static_cast<long>(trips_.size())) {
+                if (pendingEpoch_ == resyncEpoch_.load() && trip >= 0 &&
+                    k < static_cast<long>(trips_.size())) {
                     trips_[static_cast<std::size_t>(k)] = trip;
                     tripSwitches_[static_cast<std::size_t>(k)] = pendingSwitch_;
                     tripCount_.store(k + 1, std::memory_order_release);
@@ -402,17 +437,24 @@ long Host::onMessage(long selector, long value) noexcept {
     if (selector > 0 && selector < kAsioNumMessageSelectors) bySelector_[selector].fetch_add(1);
     switch (selector) {
         case kAsioSelectorSupported:
-            return value == kAsioEngineVersion || value == kAsioResetRequest || value == kAsioResyncRequest ||
-                           value == kAsioLatenciesChanged || value == kAsioSupportsTimeInfo || value == kAsioOverload
+            return value == kAsioEngineVersion || value == kAsioResetRequest ||
+                           value == kAsioResyncRequest || value == kAsioLatenciesChanged ||
+                           value == kAsioSupportsTimeInfo || value == kAsioOverload
                        ? 1
                        : 0;
-        case kAsioEngineVersion: return 2;
-        case kAsioSupportsTimeInfo: return 1;
-        case kAsioResyncRequest: resyncEpoch_.fetch_add(1); return 1;
+        case kAsioEngineVersion:
+            return 2;
+        case kAsioSupportsTimeInfo:
+            return 1;
+        case kAsioResyncRequest:
+            resyncEpoch_.fetch_add(1);
+            return 1;
         case kAsioResetRequest:
         case kAsioLatenciesChanged:
-        case kAsioOverload: return 1;
-        default: return 0;
+        case kAsioOverload:
+            return 1;
+        default:
+            return 0;
     }
 }
 

@@ -61,9 +61,9 @@ class Driver {
 
 // ---- the host ---------------------------------------------------------------------------
 struct HostOptions {
-    long loopOut = 0, loopIn = 0;   // impulse on this output, looked for on this input
-    long impulseEvery = 0;          // switches between impulses (0 = from the buffer size)
-    long long stallAt = -1;         // the switch that spins for stallMs (an xrun)
+    long loopOut = 0, loopIn = 0;  // impulse on this output, looked for on this input
+    long impulseEvery = 0;         // switches between impulses (0 = from the buffer size)
+    long long stallAt = -1;        // the switch that spins for stallMs (an xrun)
     double stallMs = 0;
 };
 
@@ -82,7 +82,7 @@ class Host {
     long long switches() const { return switches_.load(std::memory_order_acquire); }
     bool waitSwitches(long long n, double timeoutMs) const;
     long long messages(long selector) const { return bySelector_[selector].load(); }
-    std::vector<long> roundTrips() const;  // frames, impulses not crossed by a resync
+    std::vector<long> roundTrips() const;              // frames, impulses not crossed by a resync
     std::vector<long long> roundTripSwitches() const;  // the switch each of them left at
     std::vector<std::int64_t> positions() const;
 
