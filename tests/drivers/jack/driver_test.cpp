@@ -223,7 +223,8 @@ void checkStream(bool timeInfo) {
     // Time stamps are CLOCK_MONOTONIC nanoseconds of the period's start: close to the
     // host's own reading in the switch. It is JACK's delay-locked-loop estimate of the cycle
     // start, which on the dummy backend (whose clock runs slow and drops late cycles) can
-    // lead the actual wake-up by up to about a millisecond; another clock (CLOCK_REALTIME,
+    // lead the actual wake-up by 1-2 ms (the driver takes such a lead back to its own reading
+    // in the callback); another clock (CLOCK_REALTIME,
     // milliseconds, JACK's raw microseconds) would be off by far more.
     std::sort(lag.begin(), lag.end());
     const std::int64_t median = lag[lag.size() / 2];
