@@ -45,6 +45,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -795,7 +796,13 @@ class AlsaBackend final : public Backend {
         window_[windowCount_++ % kMeasured] = static_cast<long>(dc + dp);
         if (windowCount_ % kMeasured != 0) return;
         const long in = extraIn_.load(std::memory_order_relaxed);
-        publish(in, median(window_) - static_cast<long>(plan_.periods) * period_ - in);
+        const long out = median(window_) - static_cast<long>(plan_.periods) * period_ - in;
+        // A sound server's plugin interpolates its delay in time (PipeWire's reads move by a
+        // frame or two around the true value): only a real shift, a server cycle, is news.
+        if (std::labs(out - extraOut_.load(std::memory_order_relaxed)) <=
+            std::max(2L, period_ / 16))
+            return;
+        publish(in, out);
     }
 
     static long median(const long (&v)[kMeasured]) noexcept {

@@ -40,6 +40,7 @@ namespace {
 // the tests compare each trip with what was reported around its time and check the
 // geometry before the start, never a fixed round trip at the end of a stream.
 constexpr long kJackCycle = 64;
+constexpr long kPipeWireSlack = 4;  // frames: the PipeWire plugin's interpolated delays
 std::string jackLoop(const std::string& extra = "") {
     return "[alsa]\ncapture = \"fbt_jack_in\"\nplayback = \"fbt_jack_out\"\nbuffer_size = 64\n" +
            extra;
@@ -347,15 +348,18 @@ TEST(AlsaPipeWire, LoopThroughTheNullSinkMonitor) {
     at::addInstance(
         "alsa-pw",
         "[alsa]\ncapture = \"fbt_pw_mon\"\nplayback = \"fbt_pw_out\"\nbuffer_size = 64\n");
-    const LoopResult r = runLoop("alsa-pw", 3.0);
+    // The plugin's delays are interpolated in time: a trip may differ from the report by
+    // a frame or two.
+    const LoopResult r = runLoop("alsa-pw", 3.0, 0, {}, kPipeWireSlack);
     EXPECT_GE(r.switches, static_cast<long long>(0.5 * r.seconds * 48000 / 64));
     ASSERT_GE(r.trips.size(), 3u);
-    // PipeWire's graph adds its own quantum (64) or more on the way through the sink,
-    // which no ALSA call reports: the measured trip is at least the reported one.
-    // PipeWire's graph adds a quantum on the way through the sink; the plugin reports it
-    // in snd_pcm_delay, which the driver measures after the start.
+    // Before the start: the geometry, 64 in + 64 out.
+    EXPECT_EQ(r.before[0] + r.before[1], 2 * 64);
+    // After it, the round trip through the sink and its monitor is 128 + 0, 64 or 128
+    // (seen: 128, 192, 256), as PipeWire orders our two streams and the sink in its graph
+    // and as an xrun restarts them. The plugin shows it in snd_pcm_delay, the driver
+    // measures it after the start, and each trip equals what was reported at its time.
     expectRoundTrip(r);
-    EXPECT_GE(r.reported, 2 * 64 + 64);
     at::stopPipeWire();
 }
 
