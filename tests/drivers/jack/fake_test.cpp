@@ -133,7 +133,9 @@ void checkServerClock(FakeJack& t, Driver& d, Host& h, clockid_t serverClock) {
     const std::int64_t rawMinusMono = clockNs(CLOCK_MONOTONIC_RAW) - clockNs(CLOCK_MONOTONIC);
     std::printf("CLOCK_MONOTONIC_RAW - CLOCK_MONOTONIC here: %.3f ms\n", static_cast<double>(rawMinusMono) / 1e6);
     for (std::size_t i = 0; i < recs.size(); ++i)
-        EXPECT_NEAR(static_cast<double>(recs[i].systemTime), static_cast<double>(expected[i]), 3000.0)
+        // Within 50 us (the readings are taken microseconds apart, more under ASan); the
+        // other clock would be off by the printed difference (-245 ms after hours of uptime).
+        EXPECT_NEAR(static_cast<double>(recs[i].systemTime), static_cast<double>(expected[i]), 50'000.0)
             << "switch " << i << ": not CLOCK_MONOTONIC";
 }
 
