@@ -36,11 +36,11 @@
 // At the end a table of medians with the ratios is printed (Markdown).
 #include <benchmark/benchmark.h>
 
+#include <emmintrin.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <emmintrin.h>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -433,8 +433,8 @@ int main(int argc, char** argv) {
             // DRAM also a streaming copy
             const std::string copyKey = "memcpy/" + std::to_string(total) + "B";
             const std::string ntKey = "memcpy-nt/" + std::to_string(total) + "B";
-            const std::string callKey = calls > 1 ? "memcpy/call/" + std::to_string(total) +
-                                                        "B/" + std::to_string(calls) + "calls"
+            const std::string callKey = calls > 1 ? "memcpy/call/" + std::to_string(total) + "B/" +
+                                                        std::to_string(calls) + "calls"
                                                   : std::string();
             std::vector<std::string> keys{copyKey};
             if (s.large) keys.push_back(ntKey);
@@ -454,15 +454,17 @@ int main(int argc, char** argv) {
             auto addCopy = [&](const std::string& key, std::size_t nCalls, bool streaming) {
                 if (key.empty() || copies[key]) return;
                 copies[key] = true;
-                benchmark::RegisterBenchmark(key.c_str(), [nCalls, total, streaming](benchmark::State& st) {
-                    CopyJob job(nCalls, total / 2 / nCalls, streaming);
-                    for (auto _ : st) {
-                        job.run();
-                        benchmark::ClobberMemory();
-                    }
-                    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) *
-                                         static_cast<std::int64_t>(total / 2 / nCalls * nCalls * 2));
-                });
+                benchmark::RegisterBenchmark(
+                    key.c_str(), [nCalls, total, streaming](benchmark::State& st) {
+                        CopyJob job(nCalls, total / 2 / nCalls, streaming);
+                        for (auto _ : st) {
+                            job.run();
+                            benchmark::ClobberMemory();
+                        }
+                        st.SetBytesProcessed(
+                            static_cast<std::int64_t>(st.iterations()) *
+                            static_cast<std::int64_t>(total / 2 / nCalls * nCalls * 2));
+                    });
             };
             addCopy(copyKey, 1, false);
             if (s.large) addCopy(ntKey, 1, true);

@@ -20,7 +20,8 @@
 // wakes the server, and that wake-up (a futex and an IPI, 5-20 us on a VM) lands on
 // whichever client is a little slower, which turns small differences into large ones.
 //
-//   bench_jack [--runs 9] [--seconds 2] [--periods 64,256] [--clients foldback,raw,...] [--together]
+//   bench_jack [--runs 9] [--seconds 2] [--periods 64,256] [--clients foldback,raw,...]
+//   [--together]
 #include <fcntl.h>
 #include <jack/jack.h>
 #include <portaudio.h>
@@ -109,10 +110,10 @@ struct RawClient final : Client {
         client = jack_client_open("bench-raw", JackNoStartServer, &st);
         if (!client) return "jack_client_open failed";
         for (int c = 0; c < kChannels; ++c) {
-            in[c] = jack_port_register(client, ("in_" + std::to_string(c + 1)).c_str(), JACK_DEFAULT_AUDIO_TYPE,
-                                       JackPortIsInput, 0);
-            out[c] = jack_port_register(client, ("out_" + std::to_string(c + 1)).c_str(), JACK_DEFAULT_AUDIO_TYPE,
-                                        JackPortIsOutput, 0);
+            in[c] = jack_port_register(client, ("in_" + std::to_string(c + 1)).c_str(),
+                                       JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+            out[c] = jack_port_register(client, ("out_" + std::to_string(c + 1)).c_str(),
+                                        JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
         }
         jack_set_process_callback(client, &RawClient::process, this);
         if (jack_activate(client) != 0) return "jack_activate failed";
@@ -162,8 +163,8 @@ struct FoldbackClient final : Client, foldback::FloatHandler {
 struct PortAudioClient final : Client {
     PaStream* stream = nullptr;
     bool initialized = false;
-    static int callback(const void* input, void* output, unsigned long frames, const PaStreamCallbackTimeInfo*,
-                        PaStreamCallbackFlags, void*) {
+    static int callback(const void* input, void* output, unsigned long frames,
+                        const PaStreamCallbackTimeInfo*, PaStreamCallbackFlags, void*) {
         const auto* const* in = static_cast<const float* const*>(input);
         auto* const* out = static_cast<float* const*>(output);
         for (int c = 0; c < kChannels; ++c) std::memcpy(out[c], in[c], frames * sizeof(float));
@@ -179,13 +180,15 @@ struct PortAudioClient final : Client {
         PaStreamParameters in{}, out{};
         in.device = info->defaultInputDevice;
         out.device = info->defaultOutputDevice;
-        if (in.device < 0 || out.device < 0) return "PortAudio's JACK host API has no default device";
+        if (in.device < 0 || out.device < 0)
+            return "PortAudio's JACK host API has no default device";
         in.channelCount = out.channelCount = kChannels;
         in.sampleFormat = out.sampleFormat = paFloat32 | paNonInterleaved;
         in.suggestedLatency = Pa_GetDeviceInfo(in.device)->defaultLowInputLatency;
         out.suggestedLatency = Pa_GetDeviceInfo(out.device)->defaultLowOutputLatency;
-        const PaError e = Pa_OpenStream(&stream, &in, &out, 48000, static_cast<unsigned long>(period), paNoFlag,
-                                        &PortAudioClient::callback, nullptr);
+        const PaError e =
+            Pa_OpenStream(&stream, &in, &out, 48000, static_cast<unsigned long>(period), paNoFlag,
+                          &PortAudioClient::callback, nullptr);
         if (e != paNoError) return std::string("Pa_OpenStream: ") + Pa_GetErrorText(e);
         if (Pa_StartStream(stream) != paNoError) return "Pa_StartStream failed";
         return "";
@@ -201,7 +204,8 @@ struct PortAudioClient final : Client {
 
 struct RtAudioClient final : Client {
     std::unique_ptr<RtAudio> audio;
-    static int callback(void* output, void* input, unsigned int frames, double, RtAudioStreamStatus, void*) {
+    static int callback(void* output, void* input, unsigned int frames, double, RtAudioStreamStatus,
+                        void*) {
         // Non-interleaved: channel c starts at c * frames.
         std::memcpy(output, input, static_cast<std::size_t>(frames) * kChannels * sizeof(float));
         gCallbacks.fetch_add(1, std::memory_order_relaxed);
@@ -223,8 +227,8 @@ struct RtAudioClient final : Client {
         options.streamName = "bench-rtaudio";
         unsigned int frames = static_cast<unsigned int>(period);
         try {  // RtAudio 5 (Debian 12's librtaudio-dev) reports errors as exceptions
-            audio->openStream(&out, &in, RTAUDIO_FLOAT32, 48000, &frames, &RtAudioClient::callback, nullptr,
-                              &options);
+            audio->openStream(&out, &in, RTAUDIO_FLOAT32, 48000, &frames, &RtAudioClient::callback,
+                              nullptr, &options);
             audio->startStream();
         } catch (const RtAudioError& e) {
             return "RtAudio: " + e.getMessage();
@@ -262,11 +266,16 @@ bool gThreads = false;
 
 int child(const std::string& kind, long period, double seconds, std::int64_t startAt) {
     std::unique_ptr<Client> c;
-    if (kind == "raw") c = std::make_unique<RawClient>();
-    else if (kind == "foldback") c = std::make_unique<FoldbackClient>();
-    else if (kind == "portaudio") c = std::make_unique<PortAudioClient>();
-    else if (kind == "rtaudio") c = std::make_unique<RtAudioClient>();
-    else return 2;
+    if (kind == "raw")
+        c = std::make_unique<RawClient>();
+    else if (kind == "foldback")
+        c = std::make_unique<FoldbackClient>();
+    else if (kind == "portaudio")
+        c = std::make_unique<PortAudioClient>();
+    else if (kind == "rtaudio")
+        c = std::make_unique<RtAudioClient>();
+    else
+        return 2;
     const std::string err = c->open(period);
     if (!err.empty()) {
         std::printf("ERROR %s\n", err.c_str());
@@ -288,17 +297,21 @@ int child(const std::string& kind, long period, double seconds, std::int64_t sta
         sleepUntil(t0 + static_cast<std::int64_t>((i + 1) * kWindow * 1e9));
         const std::int64_t cpu = cpuNs();
         const long long cb = gCallbacks.load();
-        if (cb > cbPrev) windows += " " + std::to_string(static_cast<double>(cpu - cpuPrev) / static_cast<double>(cb - cbPrev));
+        if (cb > cbPrev)
+            windows += " " + std::to_string(static_cast<double>(cpu - cpuPrev) /
+                                            static_cast<double>(cb - cbPrev));
         cpuPrev = cpu;
         cbPrev = cb;
     }
-    const double perPeriod = static_cast<double>(cpuPrev - cpu0) / static_cast<double>(std::max(1LL, cbPrev - cb0));
+    const double perPeriod =
+        static_cast<double>(cpuPrev - cpu0) / static_cast<double>(std::max(1LL, cbPrev - cb0));
     std::printf("RESULT %.1f %lld\nWINDOWS%s\n", perPeriod, cbPrev - cb0, windows.c_str());
     if (gThreads)
         for (const auto& [name, ns] : threadCpu())
             if (threads0.count(name))
                 std::printf("THREAD %-28s %9.1f ns/period\n", name.c_str(),
-                            static_cast<double>(ns - threads0.at(name)) / static_cast<double>(std::max(1LL, cbPrev - cb0)));
+                            static_cast<double>(ns - threads0.at(name)) /
+                                static_cast<double>(std::max(1LL, cbPrev - cb0)));
     std::fflush(stdout);
     c.reset();
     return 0;
@@ -338,7 +351,8 @@ std::vector<std::string> split(const std::string& s) {
 int main(int argc, char** argv) {
     int runs = 7;
     double seconds = 3;
-    std::vector<std::string> periods{"64", "256"}, clients{"foldback", "raw", "portaudio", "rtaudio"};
+    std::vector<std::string> periods{"64", "256"},
+        clients{"foldback", "raw", "portaudio", "rtaudio"};
     std::string childKind;
     long childPeriod = 0;
     std::int64_t startAt = 0;
@@ -346,15 +360,24 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-        if (a == "--runs") runs = std::max(1, std::atoi(next().c_str()));
-        else if (a == "--seconds") seconds = std::max(0.5, std::atof(next().c_str()));
-        else if (a == "--periods") periods = split(next());
-        else if (a == "--clients") clients = split(next());
-        else if (a == "--child") childKind = next();
-        else if (a == "--period") childPeriod = std::atol(next().c_str());
-        else if (a == "--start-at") startAt = std::atoll(next().c_str());
-        else if (a == "--threads") gThreads = true;
-        else if (a == "--together") together = true;
+        if (a == "--runs")
+            runs = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--seconds")
+            seconds = std::max(0.5, std::atof(next().c_str()));
+        else if (a == "--periods")
+            periods = split(next());
+        else if (a == "--clients")
+            clients = split(next());
+        else if (a == "--child")
+            childKind = next();
+        else if (a == "--period")
+            childPeriod = std::atol(next().c_str());
+        else if (a == "--start-at")
+            startAt = std::atoll(next().c_str());
+        else if (a == "--threads")
+            gThreads = true;
+        else if (a == "--together")
+            together = true;
         else {
             std::fprintf(stderr,
                          "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
@@ -382,16 +405,22 @@ int main(int argc, char** argv) {
     setenv("FOLDBACK_DRIVER_PATH", (fs::path(tmpl) / "drivers").c_str(), 1);
     setenv("XDG_CONFIG_HOME", (fs::path(tmpl) / "xdg").c_str(), 1);
 
-    std::printf("bench_jack: %d runs x %.1f s per client (%s), 8 in / 8 out copy, jackd dummy 48 kHz, server %s\n",
-                runs, seconds, together ? "all four at once in one graph" : "each alone on the server, in turn",
-                server.c_str());
-    std::printf("CPU per period = process CPU time (all threads) / process callbacks; median of runs, "
-                "p99 of %.0f ms windows\n\n", kWindow * 1000);
+    std::printf(
+        "bench_jack: %d runs x %.1f s per client (%s), 8 in / 8 out copy, jackd dummy 48 kHz, "
+        "server %s\n",
+        runs, seconds,
+        together ? "all four at once in one graph" : "each alone on the server, in turn",
+        server.c_str());
+    std::printf(
+        "CPU per period = process CPU time (all threads) / process callbacks; median of runs, "
+        "p99 of %.0f ms windows\n\n",
+        kWindow * 1000);
     bool ok = true;
     for (const auto& period : periods) {
         int status = 0;
-        const std::string up = run("JACK_RIG_PERIOD=" + period + " bash '" + rigs + "/jack-up.sh' " + server + " 2>&1",
-                                   &status);
+        const std::string up =
+            run("JACK_RIG_PERIOD=" + period + " bash '" + rigs + "/jack-up.sh' " + server + " 2>&1",
+                &status);
         if (status != 0) {
             std::fprintf(stderr, "jack-up.sh failed:\n%s\n", up.c_str());
             return 1;
@@ -412,10 +441,12 @@ int main(int argc, char** argv) {
                 outputs[kind] = out;
             };
             for (std::size_t k = 0; k < clients.size(); ++k) {
-                const std::string& kind = clients[(k + static_cast<std::size_t>(r)) % clients.size()];
-                const std::string cmd = "'" + std::string(argv[0]) + "' --child " + kind + " --period " + period +
-                                        " --seconds " + std::to_string(seconds) + " --start-at " +
-                                        std::to_string(runStart) + (gThreads ? " --threads" : "") + " 2>/dev/null";
+                const std::string& kind =
+                    clients[(k + static_cast<std::size_t>(r)) % clients.size()];
+                const std::string cmd =
+                    "'" + std::string(argv[0]) + "' --child " + kind + " --period " + period +
+                    " --seconds " + std::to_string(seconds) + " --start-at " +
+                    std::to_string(runStart) + (gThreads ? " --threads" : "") + " 2>/dev/null";
                 FILE* pipe = popen(cmd.c_str(), "r");
                 if (together) {
                     children.emplace_back(kind, pipe);
@@ -426,7 +457,8 @@ int main(int argc, char** argv) {
             }
             for (auto& [kind, pipe] : children) collect(kind, pipe);
             for (std::size_t k = 0; k < clients.size(); ++k) {
-                const std::string& kind = clients[(k + static_cast<std::size_t>(r)) % clients.size()];
+                const std::string& kind =
+                    clients[(k + static_cast<std::size_t>(r)) % clients.size()];
                 const std::string& out = outputs[kind];
                 std::istringstream in(out);
                 std::string line;
@@ -440,7 +472,8 @@ int main(int argc, char** argv) {
                         ls >> v;
                         perRun[kind].push_back(v);
                         got = true;
-                        if (gThreads) std::printf("  run %d %-10s %.0f ns/period\n", r, kind.c_str(), v);
+                        if (gThreads)
+                            std::printf("  run %d %-10s %.0f ns/period\n", r, kind.c_str(), v);
                     } else if (tag == "THREAD" && gThreads) {
                         std::printf("      %s\n", line.c_str());
                     } else if (tag == "WINDOWS") {
@@ -455,13 +488,15 @@ int main(int argc, char** argv) {
             if (perRun["foldback"].size() == static_cast<std::size_t>(r + 1))
                 for (const auto& kind : clients)
                     if (perRun[kind].size() == static_cast<std::size_t>(r + 1))
-                        pairedRatio[kind].push_back(perRun["foldback"].back() / perRun[kind].back());
+                        pairedRatio[kind].push_back(perRun["foldback"].back() /
+                                                    perRun[kind].back());
         }
         run("bash '" + rigs + "/jack-down.sh' " + server + " >/dev/null 2>&1");
 
-        std::printf("period %s frames (%.3f ms)\n", period.c_str(), std::atof(period.c_str()) / 48.0);
-        std::printf("  %-10s %14s %14s %6s   %-24s %s\n", "client", "median ns/per", "p99 ns/per", "runs",
-                    "Foldback / this (medians)", "median of per-run ratios");
+        std::printf("period %s frames (%.3f ms)\n", period.c_str(),
+                    std::atof(period.c_str()) / 48.0);
+        std::printf("  %-10s %14s %14s %6s   %-24s %s\n", "client", "median ns/per", "p99 ns/per",
+                    "runs", "Foldback / this (medians)", "median of per-run ratios");
         const double fb = perRun.count("foldback") ? percentile(perRun["foldback"], 0.5) : NAN;
         for (const auto& kind : clients) {
             if (perRun[kind].empty()) {
@@ -471,8 +506,8 @@ int main(int argc, char** argv) {
             }
             const double med = percentile(perRun[kind], 0.5);
             const double p99 = percentile(windows[kind], 0.99);
-            std::printf("  %-10s %14.0f %14.0f %6zu   %-24.3f %.3f\n", kind.c_str(), med, p99, perRun[kind].size(),
-                        fb / med, percentile(pairedRatio[kind], 0.5));
+            std::printf("  %-10s %14.0f %14.0f %6zu   %-24.3f %.3f\n", kind.c_str(), med, p99,
+                        perRun[kind].size(), fb / med, percentile(pairedRatio[kind], 0.5));
         }
         if (!std::isnan(fb) && !perRun["raw"].empty()) {
             const double vsRaw = fb / percentile(perRun["raw"], 0.5);
@@ -480,8 +515,10 @@ int main(int argc, char** argv) {
             bool belowOthers = true;
             for (const char* other : {"portaudio", "rtaudio"})
                 if (!perRun[other].empty()) belowOthers &= fb < percentile(perRun[other], 0.5);
-            std::printf("  acceptance: Foldback/raw %.3f (<= 1.10: %s), below PortAudio and RtAudio: %s\n\n", vsRaw,
-                        okRaw ? "yes" : "NO", belowOthers ? "yes" : "NO");
+            std::printf(
+                "  acceptance: Foldback/raw %.3f (<= 1.10: %s), below PortAudio and RtAudio: "
+                "%s\n\n",
+                vsRaw, okRaw ? "yes" : "NO", belowOthers ? "yes" : "NO");
             ok &= okRaw && belowOthers;
         }
     }

@@ -832,14 +832,14 @@ struct X512 {
             auto* d1 = static_cast<std::uint8_t*>(dst[c + 2 * i + 1]);
             // the sample in the top half of a 32-bit lane, as Codec::load does
             if (d0 != nullptr)
-                Codec<To>::store(d0 + f * kBytesOfType<To>,
-                                 _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_slli_epi32(x, 16)), scale));
+                Codec<To>::store(
+                    d0 + f * kBytesOfType<To>,
+                    _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_slli_epi32(x, 16)), scale));
             if (d1 != nullptr)
                 Codec<To>::store(
                     d1 + f * kBytesOfType<To>,
                     _mm512_mul_ps(
-                        _mm512_cvtepi32_ps(_mm512_and_si512(x, _mm512_set1_epi32(-65536))),
-                        scale));
+                        _mm512_cvtepi32_ps(_mm512_and_si512(x, _mm512_set1_epi32(-65536))), scale));
         }
     }
 
@@ -853,12 +853,10 @@ struct X512 {
         for (int i = 0; i < 16; ++i) {
             const auto* a = static_cast<const std::uint8_t*>(src[c + 2 * i]);
             const auto* b = static_cast<const std::uint8_t*>(src[c + 2 * i + 1]);
-            const __m512i ia = a != nullptr
-                                   ? toWords(Codec<From>::load(a + f * kBytesOfType<From>))
-                                   : _mm512_setzero_si512();
-            const __m512i ib = b != nullptr
-                                   ? toWords(Codec<From>::load(b + f * kBytesOfType<From>))
-                                   : _mm512_setzero_si512();
+            const __m512i ia = a != nullptr ? toWords(Codec<From>::load(a + f * kBytesOfType<From>))
+                                            : _mm512_setzero_si512();
+            const __m512i ib = b != nullptr ? toWords(Codec<From>::load(b + f * kBytesOfType<From>))
+                                            : _mm512_setzero_si512();
             // low word: channel c + 2i (two's complement of the clamped value), high: c + 2i + 1
             r[i] = _mm512_castsi512_ps(
                 _mm512_mask_blend_epi16(0xAAAAAAAAu, ia, _mm512_slli_epi32(ib, 16)));

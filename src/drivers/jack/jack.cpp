@@ -88,7 +88,9 @@ std::int64_t clockNs(clockid_t id) noexcept {
     clock_gettime(id, &ts);
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
-std::int64_t monotonicNs() noexcept { return clockNs(CLOCK_MONOTONIC); }
+std::int64_t monotonicNs() noexcept {
+    return clockNs(CLOCK_MONOTONIC);
+}
 
 // What to add to a time on the JACK server's clock to have CLOCK_MONOTONIC, from readings
 // of CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW and the server's clock (jack_get_time() * 1000,
@@ -99,7 +101,8 @@ std::int64_t engineOffset(std::int64_t mono, std::int64_t raw, std::int64_t engi
     const std::int64_t dm = engine - mono, dr = engine - raw;
     const auto distance = [](std::int64_t d) { return d < 0 ? -d : d; };
     constexpr std::int64_t kNear = 2'000'000;
-    if (distance(dm) <= kNear || distance(dr) <= kNear) return distance(dr) < distance(dm) ? mono - raw : 0;
+    if (distance(dm) <= kNear || distance(dr) <= kNear)
+        return distance(dr) < distance(dm) ? mono - raw : 0;
     return mono - engine;
 }
 
@@ -140,7 +143,8 @@ Settings readSettings(const KitContext& kit) {
     // list` looks for; [jack] server wins, then [jack] device, then the top-level key.
     std::string device;
     if (const auto* n = cfg.table().get("device")) {
-        if (!n->is_string()) fail(ASE_NotPresent, "device must be a string (the JACK server's name)");
+        if (!n->is_string())
+            fail(ASE_NotPresent, "device must be a string (the JACK server's name)");
         device = *n->value<std::string>();
     }
     s.server = cfg.string("jack", "server", cfg.string("jack", "device", device));
@@ -163,7 +167,8 @@ Settings readSettings(const KitContext& kit) {
                         ok = false;
                         break;
                     }
-                    s.connect.emplace_back(*(*p)[0].value<std::string>(), *(*p)[1].value<std::string>());
+                    s.connect.emplace_back(*(*p)[0].value<std::string>(),
+                                           *(*p)[1].value<std::string>());
                 }
             }
             if (!ok)
@@ -348,8 +353,9 @@ class JackBackend final : public Backend {
         d.id = defaultServerName();
         d.inputs = static_cast<long>(capture.size());
         d.outputs = static_cast<long>(playback.size());
-        d.description = fmt::format("JACK server '{}': {} capture, {} playback ports, {} Hz, {} frames",
-                                    d.id, d.inputs, d.outputs, rate, period);
+        d.description =
+            fmt::format("JACK server '{}': {} capture, {} playback ports, {} Hz, {} frames", d.id,
+                        d.inputs, d.outputs, rate, period);
         found.push_back(std::move(d));
         return found;
     }
@@ -357,7 +363,8 @@ class JackBackend final : public Backend {
   private:
     [[noreturn]] void failOpen(jack_status_t status) const {
         if (status & JackServerFailed)
-            fail(ASE_NotPresent, "no JACK server running (start jackd or PipeWire's JACK): server '{}'",
+            fail(ASE_NotPresent,
+                 "no JACK server running (start jackd or PipeWire's JACK): server '{}'",
                  serverName_);
         if (status & JackVersionError)
             fail(ASE_NotPresent,
@@ -365,10 +372,10 @@ class JackBackend final : public Backend {
                  "that came with the server",
                  serverName_, lib_->path);
         if (status & JackServerError)
-            fail(ASE_NotPresent, "the JACK server '{}' refused the client (status {:#x})", serverName_,
-                 static_cast<unsigned>(status));
-        fail(ASE_NotPresent, "cannot open a client of the JACK server '{}' (status {:#x})", serverName_,
-             static_cast<unsigned>(status));
+            fail(ASE_NotPresent, "the JACK server '{}' refused the client (status {:#x})",
+                 serverName_, static_cast<unsigned>(status));
+        fail(ASE_NotPresent, "cannot open a client of the JACK server '{}' (status {:#x})",
+             serverName_, static_cast<unsigned>(status));
     }
 
     // After jack_client_open: ports, names, callbacks, the worker; the kit's description.
@@ -384,33 +391,39 @@ class JackBackend final : public Backend {
         // Default: every physical port; two each way on a server that has none.
         auto count = [](long configured, std::size_t physical) {
             if (configured >= 0) return configured;
-            return physical > 0 ? static_cast<long>(std::min<std::size_t>(physical, kMaxChannels)) : 2L;
+            return physical > 0 ? static_cast<long>(std::min<std::size_t>(physical, kMaxChannels))
+                                : 2L;
         };
         const long ins = count(settings_.inputs, physicalCapture_.size());
         const long outs = count(settings_.outputs, physicalPlayback_.size());
-        if (ins + outs == 0) fail(ASE_NotPresent, "[jack] inputs = 0 and outputs = 0: no channel left");
+        if (ins + outs == 0)
+            fail(ASE_NotPresent, "[jack] inputs = 0 and outputs = 0: no channel left");
 
         Capabilities caps;
         for (long i = 0; i < ins; ++i) {
             const std::string shortName = fmt::format("in_{}", i + 1);
-            jack_port_t* p = lib_->port_register(client_, shortName.c_str(), JACK_DEFAULT_AUDIO_TYPE,
-                                                 JackPortIsInput, 0);
-            if (!p) fail(ASE_NotPresent, "cannot register the JACK port {}:{}", clientName_, shortName);
+            jack_port_t* p = lib_->port_register(client_, shortName.c_str(),
+                                                 JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+            if (!p)
+                fail(ASE_NotPresent, "cannot register the JACK port {}:{}", clientName_, shortName);
             inPorts_.push_back(p);
-            const std::string* physical = settings_.autoConnect && static_cast<std::size_t>(i) < physicalCapture_.size()
-                                              ? &physicalCapture_[static_cast<std::size_t>(i)]
-                                              : nullptr;
+            const std::string* physical =
+                settings_.autoConnect && static_cast<std::size_t>(i) < physicalCapture_.size()
+                    ? &physicalCapture_[static_cast<std::size_t>(i)]
+                    : nullptr;
             caps.inputs.push_back({channelName(physical, shortName), 0});
         }
         for (long i = 0; i < outs; ++i) {
             const std::string shortName = fmt::format("out_{}", i + 1);
-            jack_port_t* p = lib_->port_register(client_, shortName.c_str(), JACK_DEFAULT_AUDIO_TYPE,
-                                                 JackPortIsOutput, 0);
-            if (!p) fail(ASE_NotPresent, "cannot register the JACK port {}:{}", clientName_, shortName);
+            jack_port_t* p = lib_->port_register(client_, shortName.c_str(),
+                                                 JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+            if (!p)
+                fail(ASE_NotPresent, "cannot register the JACK port {}:{}", clientName_, shortName);
             outPorts_.push_back(p);
-            const std::string* physical = settings_.autoConnect && static_cast<std::size_t>(i) < physicalPlayback_.size()
-                                              ? &physicalPlayback_[static_cast<std::size_t>(i)]
-                                              : nullptr;
+            const std::string* physical =
+                settings_.autoConnect && static_cast<std::size_t>(i) < physicalPlayback_.size()
+                    ? &physicalPlayback_[static_cast<std::size_t>(i)]
+                    : nullptr;
             caps.outputs.push_back({channelName(physical, shortName), 1});
         }
 
@@ -418,11 +431,13 @@ class JackBackend final : public Backend {
         lib_->set_buffer_size_callback(client_, &JackBackend::onBufferSize, this);
         lib_->set_sample_rate_callback(client_, &JackBackend::onSampleRate, this);
         lib_->set_xrun_callback(client_, &JackBackend::onXrun, this);
-        if (lib_->set_latency_callback && lib_->port_get_latency_range && lib_->port_set_latency_range)
+        if (lib_->set_latency_callback && lib_->port_get_latency_range &&
+            lib_->port_set_latency_range)
             lib_->set_latency_callback(client_, &JackBackend::onLatency, this);
         // Both: jackd2 calls both (info first), pipewire-jack 0.3.65 only the plain one.
         lib_->on_shutdown(client_, &JackBackend::onShutdown, this);
-        if (lib_->on_info_shutdown) lib_->on_info_shutdown(client_, &JackBackend::onInfoShutdown, this);
+        if (lib_->on_info_shutdown)
+            lib_->on_info_shutdown(client_, &JackBackend::onInfoShutdown, this);
 
         worker_ = std::thread([this] { work(); });
         workerThread_ = worker_.native_handle();
@@ -512,7 +527,8 @@ class JackBackend final : public Backend {
             if (!names) return 0;
             for (const char** n = names; *n; ++n) {
                 if (std::string_view(*n).substr(0, prefix.size()) == prefix) continue;
-                if (jack_port_t* p = lib_->port_by_name(client_, *n)) most = std::max(most, ownRange(p, mode));
+                if (jack_port_t* p = lib_->port_by_name(client_, *n))
+                    most = std::max(most, ownRange(p, mode));
             }
             lib_->release(static_cast<void*>(names));
             return most;
@@ -642,7 +658,8 @@ class JackBackend final : public Backend {
         // Unsigned 32-bit difference: correct across the counter's wrap.
         long delta = static_cast<long>(static_cast<jack_nframes_t>(counter - lastCounter_));
         if (first_ || delta > 10L * static_cast<long>(serverRate_.load(std::memory_order_relaxed)))
-            delta = first_ ? static_cast<long>(frames) : lastFrames_;  // a counter reset, not a loss
+            delta =
+                first_ ? static_cast<long>(frames) : lastFrames_;  // a counter reset, not a loss
         first_ = false;
         lastCounter_ = counter;
         lastFrames_ = static_cast<long>(frames);
@@ -650,20 +667,24 @@ class JackBackend final : public Backend {
         // Events from libjack's other threads (plain loads first: nothing is pending in
         // nearly every period, and a load costs less than an exchange).
         if (xruns_.load(std::memory_order_relaxed) != 0)
-            for (long x = xruns_.exchange(0, std::memory_order_acq_rel); x > 0; --x) kit_->overload();
-        if (latencyDirty_.load(std::memory_order_relaxed) && latencyDirty_.exchange(false, std::memory_order_acq_rel))
+            for (long x = xruns_.exchange(0, std::memory_order_acq_rel); x > 0; --x)
+                kit_->overload();
+        if (latencyDirty_.load(std::memory_order_relaxed) &&
+            latencyDirty_.exchange(false, std::memory_order_acq_rel))
             kit_->latenciesChanged();
         if (ratePending_.load(std::memory_order_relaxed) > 0)
             if (const double rate = ratePending_.exchange(0, std::memory_order_acq_rel); rate > 0)
                 kit_->rateChanged(rate);
 
-        kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs, delta);
+        kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs,
+                      delta);
         inProcess_.fetch_sub(1, std::memory_order_release);
     }
 
     void silence(jack_nframes_t frames) noexcept {
         for (jack_port_t* p : outPorts_)
-            if (void* b = lib_->port_get_buffer(p, frames)) std::memset(b, 0, frames * kSampleBytes);
+            if (void* b = lib_->port_get_buffer(p, frames))
+                std::memset(b, 0, frames * kSampleBytes);
     }
 
     static int onBufferSize(jack_nframes_t frames, void* arg) noexcept {
@@ -673,7 +694,8 @@ class JackBackend final : public Backend {
     }
     static int onSampleRate(jack_nframes_t rate, void* arg) noexcept {
         auto* self = static_cast<JackBackend*>(arg);
-        if (rate != self->serverRate_.exchange(rate)) self->ratePending_.store(static_cast<double>(rate));
+        if (rate != self->serverRate_.exchange(rate))
+            self->ratePending_.store(static_cast<double>(rate));
         return 0;
     }
     static int onXrun(void* arg) noexcept {
@@ -755,17 +777,20 @@ class JackBackend final : public Backend {
     std::atomic<bool> quit_{false};
     std::thread worker_;
     pthread_t workerThread_{};
-    std::mutex kitMutex_;   // worker and control threads only, never the process thread
-    long toldPeriod_ = 0;   // the period the kit knows (under kitMutex_)
-    bool resetSent_ = false;  // under kitMutex_
+    std::mutex kitMutex_;        // worker and control threads only, never the process thread
+    long toldPeriod_ = 0;        // the period the kit knows (under kitMutex_)
+    bool resetSent_ = false;     // under kitMutex_
     bool hostPrepared_ = false;  // between prepare() and unprepare(); under kitMutex_
 };
 
-std::unique_ptr<Backend> makeBackend() { return std::make_unique<JackBackend>(); }
+std::unique_ptr<Backend> makeBackend() {
+    return std::make_unique<JackBackend>();
+}
 
 }  // namespace
 
 }  // namespace foldback::jack
 
-FOLDBACK_DRIVER_ENTRY_POINTS("Foldback JACK", "JACK server (jackd2 or PipeWire's JACK), ASIO-compatible",
+FOLDBACK_DRIVER_ENTRY_POINTS("Foldback JACK",
+                             "JACK server (jackd2 or PipeWire's JACK), ASIO-compatible",
                              &foldback::jack::makeBackend)

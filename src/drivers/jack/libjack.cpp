@@ -28,8 +28,12 @@ void printMessage(const char* kind, const char* text) {
     if (gDebug.load(std::memory_order_relaxed) > 0)
         std::fprintf(stderr, "foldback-jack: libjack %s: %s\n", kind, text ? text : "");
 }
-void onError(const char* text) { printMessage("error", text); }
-void onInfo(const char* text) { printMessage("info", text); }
+void onError(const char* text) {
+    printMessage("error", text);
+}
+void onInfo(const char* text) {
+    printMessage("info", text);
+}
 
 // The thread creator. JACK's is process-wide and carries no context, so the instance is
 // found through the control thread that is inside jack_activate() (CreatorScope).
@@ -86,7 +90,8 @@ const LibJack& load(const std::string& path) {
     void* h = dlopen(want.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!h) {
         if (path.empty())
-            kit::fail(ASE_NotPresent, "JACK library not found (install libjack-jackd2-0 or pipewire-jack)");
+            kit::fail(ASE_NotPresent,
+                      "JACK library not found (install libjack-jackd2-0 or pipewire-jack)");
         kit::fail(ASE_NotPresent,
                   "JACK library not found (install libjack-jackd2-0 or pipewire-jack); [jack] "
                   "library = \"{}\"",
@@ -116,19 +121,28 @@ const LibJack& load(const std::string& path) {
     resolve(h, t.last_frame_time, "jack_last_frame_time");
     resolve(h, t.set_error_function, "jack_set_error_function");
     resolve(h, t.set_info_function, "jack_set_info_function");
-    const void* required[] = {
-        reinterpret_cast<void*>(t.client_open), reinterpret_cast<void*>(t.client_close),
-        reinterpret_cast<void*>(t.get_client_name), reinterpret_cast<void*>(t.activate),
-        reinterpret_cast<void*>(t.deactivate), reinterpret_cast<void*>(t.set_process_callback),
-        reinterpret_cast<void*>(t.set_buffer_size_callback),
-        reinterpret_cast<void*>(t.set_sample_rate_callback),
-        reinterpret_cast<void*>(t.set_xrun_callback), reinterpret_cast<void*>(t.on_shutdown),
-        reinterpret_cast<void*>(t.get_sample_rate), reinterpret_cast<void*>(t.get_buffer_size),
-        reinterpret_cast<void*>(t.port_register), reinterpret_cast<void*>(t.port_get_buffer),
-        reinterpret_cast<void*>(t.port_name), reinterpret_cast<void*>(t.port_by_name),
-        reinterpret_cast<void*>(t.get_ports), reinterpret_cast<void*>(t.connect),
-        reinterpret_cast<void*>(t.get_time), reinterpret_cast<void*>(t.last_frame_time),
-        reinterpret_cast<void*>(t.set_error_function), reinterpret_cast<void*>(t.set_info_function)};
+    const void* required[] = {reinterpret_cast<void*>(t.client_open),
+                              reinterpret_cast<void*>(t.client_close),
+                              reinterpret_cast<void*>(t.get_client_name),
+                              reinterpret_cast<void*>(t.activate),
+                              reinterpret_cast<void*>(t.deactivate),
+                              reinterpret_cast<void*>(t.set_process_callback),
+                              reinterpret_cast<void*>(t.set_buffer_size_callback),
+                              reinterpret_cast<void*>(t.set_sample_rate_callback),
+                              reinterpret_cast<void*>(t.set_xrun_callback),
+                              reinterpret_cast<void*>(t.on_shutdown),
+                              reinterpret_cast<void*>(t.get_sample_rate),
+                              reinterpret_cast<void*>(t.get_buffer_size),
+                              reinterpret_cast<void*>(t.port_register),
+                              reinterpret_cast<void*>(t.port_get_buffer),
+                              reinterpret_cast<void*>(t.port_name),
+                              reinterpret_cast<void*>(t.port_by_name),
+                              reinterpret_cast<void*>(t.get_ports),
+                              reinterpret_cast<void*>(t.connect),
+                              reinterpret_cast<void*>(t.get_time),
+                              reinterpret_cast<void*>(t.last_frame_time),
+                              reinterpret_cast<void*>(t.set_error_function),
+                              reinterpret_cast<void*>(t.set_info_function)};
     for (const void* f : required)
         if (!f)
             kit::fail(ASE_NotPresent,
@@ -147,7 +161,8 @@ const LibJack& load(const std::string& path) {
     resolve(h, t.set_thread_creator, "jack_set_thread_creator");
     resolve(h, t.free, "jack_free");
 
-    if (const char* env = std::getenv("FOLDBACK_JACK_DEBUG"); env && *env && std::strcmp(env, "0") != 0)
+    if (const char* env = std::getenv("FOLDBACK_JACK_DEBUG");
+        env && *env && std::strcmp(env, "0") != 0)
         gDebug.fetch_add(1, std::memory_order_relaxed);
     t.set_error_function(&onError);
     t.set_info_function(&onInfo);
@@ -157,7 +172,9 @@ const LibJack& load(const std::string& path) {
     return gTable;
 }
 
-void debugMessages(bool on) noexcept { gDebug.fetch_add(on ? 1 : -1, std::memory_order_relaxed); }
+void debugMessages(bool on) noexcept {
+    gDebug.fetch_add(on ? 1 : -1, std::memory_order_relaxed);
+}
 
 CreatorScope::CreatorScope(const LibJack& lib, const FoldbackThreadCreator& creator) {
     if (creator.create != nullptr && creator.create != kit::defaultThreadCreator().create &&
@@ -177,6 +194,8 @@ CreatorScope::~CreatorScope() {
     if (locked_) gActivateMutex.unlock();
 }
 
-int CreatorScope::hostThreads() const noexcept { return tHostThreads; }
+int CreatorScope::hostThreads() const noexcept {
+    return tHostThreads;
+}
 
 }  // namespace foldback::jack

@@ -16,7 +16,9 @@
 namespace foldback::jacktest {
 namespace {
 
-std::string uniq(const std::string& base) { return base + "-" + std::to_string(::getpid()); }
+std::string uniq(const std::string& base) {
+    return base + "-" + std::to_string(::getpid());
+}
 
 // `jack_lsp -c`: port -> the ports connected to it.
 std::map<std::string, std::set<std::string>> connections() {
@@ -71,14 +73,17 @@ TEST(JackInit, WithoutAServerInitSaysSoStartsNoneAndStaysQuiet) {
         },
         &ctx);
     EXPECT_EQ(ctx.ok, ASIOFalse);
-    EXPECT_NE(ctx.message.find("no JACK server running (start jackd or PipeWire's JACK)"), std::string::npos)
+    EXPECT_NE(ctx.message.find("no JACK server running (start jackd or PipeWire's JACK)"),
+              std::string::npos)
         << ctx.message;
     EXPECT_NE(ctx.message.find(absent), std::string::npos) << ctx.message;
     EXPECT_EQ(err, "") << "libjack's noise reached the host's stderr";
-    EXPECT_EQ(run("pgrep -a -x jackd || true").find(absent), std::string::npos) << "a server was started";
+    EXPECT_EQ(run("pgrep -a -x jackd || true").find(absent), std::string::npos)
+        << "a server was started";
 #ifdef FOLDBACK_JACKTEST_CLI
     const std::string list = run(std::string(FOLDBACK_JACKTEST_CLI) + " list 2>&1");
-    EXPECT_NE(list.find("unavailable: " + name + ": init failed: init: no JACK server running (start "
+    EXPECT_NE(list.find("unavailable: " + name +
+                        ": init failed: init: no JACK server running (start "
                         "jackd or PipeWire's JACK)"),
               std::string::npos)
         << list;
@@ -92,7 +97,9 @@ TEST(JackInit, WithoutTheLibraryInitSaysJackLibraryNotFound) {
     ASSERT_EQ(d.nameResult(), ASE_SUCCESS);
     EXPECT_EQ(d.init(), ASIOFalse);
     const std::string msg = d.errorMessage();
-    EXPECT_EQ(msg.rfind("init: JACK library not found (install libjack-jackd2-0 or pipewire-jack)", 0), 0u)
+    EXPECT_EQ(
+        msg.rfind("init: JACK library not found (install libjack-jackd2-0 or pipewire-jack)", 0),
+        0u)
         << msg;
 #ifdef FOLDBACK_JACKTEST_CLI
     const std::string list = run(std::string(FOLDBACK_JACKTEST_CLI) + " list 2>&1");
@@ -140,8 +147,9 @@ TEST_F(JackDriver, DefaultChannelsAreEveryPhysicalPortNamedAfterIt) {
 }
 
 TEST_F(JackDriver, ChannelCountsAndNamesFollowTheConfig) {
-    Driver d(addInstance("jk-config", "[jack]\ninputs = 3\noutputs = 2\nchannel_names = \"alias\"\n"
-                                      "client_name = \"studio\"\n"));
+    Driver d(addInstance("jk-config",
+                         "[jack]\ninputs = 3\noutputs = 2\nchannel_names = \"alias\"\n"
+                         "client_name = \"studio\"\n"));
     ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();
     long in = 0, out = 0;
     ASSERT_EQ(d.channels(in, out), ASE_OK);
@@ -206,7 +214,8 @@ void checkStream(bool timeInfo) {
     ASSERT_GT(recs.size(), 100u);
 
     // At least 90 % of the nominal switches (the dummy clock runs 0.3-1 % slow).
-    EXPECT_GE(static_cast<double>(n), 0.9 * wall * 48000 / 64) << n << " switches in " << wall << " s";
+    EXPECT_GE(static_cast<double>(n), 0.9 * wall * 48000 / 64)
+        << n << " switches in " << wall << " s";
     // Positions: 64-bit, from 0, + buffer size per switch; a jump only with a resync.
     EXPECT_EQ(recs[0].position, 0);
     EXPECT_EQ(positionJumps(recs, 64), c.resyncs);
@@ -228,9 +237,11 @@ void checkStream(bool timeInfo) {
     // milliseconds, JACK's raw microseconds) would be off by far more.
     std::sort(lag.begin(), lag.end());
     const std::int64_t median = lag[lag.size() / 2];
-    std::printf("host clock - time stamp: min %.3f ms, median %.3f ms, p99 %.3f ms (%zu switches, %lld xruns)\n",
-                static_cast<double>(lag.front()) / 1e6, static_cast<double>(median) / 1e6,
-                static_cast<double>(lag[lag.size() * 99 / 100]) / 1e6, lag.size(), c.overloads);
+    std::printf(
+        "host clock - time stamp: min %.3f ms, median %.3f ms, p99 %.3f ms (%zu switches, %lld "
+        "xruns)\n",
+        static_cast<double>(lag.front()) / 1e6, static_cast<double>(median) / 1e6,
+        static_cast<double>(lag[lag.size() * 99 / 100]) / 1e6, lag.size(), c.overloads);
     EXPECT_GT(median, -2'000'000) << "stamps far ahead of the host's clock";
     EXPECT_LT(median, 3'000'000) << "stamps far behind the host's clock";
     EXPECT_GT(lag.front(), -5'000'000);
@@ -251,8 +262,12 @@ void checkStream(bool timeInfo) {
     EXPECT_EQ(h.switches(), after);
 }
 
-TEST_F(JackDriver, StreamsTimeInfoWith64BitPositionsAndNanosecondMonotonicStamps) { checkStream(true); }
-TEST_F(JackDriver, StreamsPlainBufferSwitchWithGetSamplePosition) { checkStream(false); }
+TEST_F(JackDriver, StreamsTimeInfoWith64BitPositionsAndNanosecondMonotonicStamps) {
+    checkStream(true);
+}
+TEST_F(JackDriver, StreamsPlainBufferSwitchWithGetSamplePosition) {
+    checkStream(false);
+}
 
 TEST_F(JackDriver, AnXrunIsACountedOverloadAndNoResyncWithoutLostFrames) {
     Driver d(addInstance("jk-xrun"));
@@ -335,8 +350,10 @@ TEST_F(JackDriver, DiscoveryListsTheRunningServer) {
 
 TEST_F(JackDriver, LibjackMessagesAppearOnlyWithDebug) {
     // An absent server makes libjack talk ("Cannot connect to server socket"...).
-    const std::string name = addInstance("jk-debug", "[jack]\nclient_name = \"twice\"\ndebug = true\n"
-                                                     "server = \"" + uniq("foldback-absent") + "\"\n");
+    const std::string name = addInstance("jk-debug",
+                                         "[jack]\nclient_name = \"twice\"\ndebug = true\n"
+                                         "server = \"" +
+                                             uniq("foldback-absent") + "\"\n");
     struct Ctx {
         std::string name;
     } ctx{name};
@@ -371,7 +388,8 @@ struct RestorePeriod {
 
 TEST_F(JackDriver, APeriodChangeIsABufferSizeChangeAndTheSwitchKeepsItsSizeUntilRecreated) {
     const RestorePeriod restore;
-    Driver d(addInstance("jk-bufsize", "[jack]\nauto_connect = false\nconnect = [[\"out_1\", \"in_1\"]]\n"));
+    Driver d(addInstance("jk-bufsize",
+                         "[jack]\nauto_connect = false\nconnect = [[\"out_1\", \"in_1\"]]\n"));
     HostOptions o;
     o.loopOut = 0;
     o.loopIn = 0;

@@ -39,10 +39,12 @@ const Fake& fake() {
         x.reset = reinterpret_cast<decltype(x.reset)>(dlsym(h, "fakejack_reset"));
         x.cycle = reinterpret_cast<decltype(x.cycle)>(dlsym(h, "fakejack_cycle"));
         x.xrun = reinterpret_cast<decltype(x.xrun)>(dlsym(h, "fakejack_xrun"));
-        x.setBufferSize = reinterpret_cast<decltype(x.setBufferSize)>(dlsym(h, "fakejack_set_buffer_size"));
-        x.setSampleRate = reinterpret_cast<decltype(x.setSampleRate)>(dlsym(h, "fakejack_set_sample_rate"));
-        x.setPlaybackLatency =
-            reinterpret_cast<decltype(x.setPlaybackLatency)>(dlsym(h, "fakejack_set_playback_latency"));
+        x.setBufferSize =
+            reinterpret_cast<decltype(x.setBufferSize)>(dlsym(h, "fakejack_set_buffer_size"));
+        x.setSampleRate =
+            reinterpret_cast<decltype(x.setSampleRate)>(dlsym(h, "fakejack_set_sample_rate"));
+        x.setPlaybackLatency = reinterpret_cast<decltype(x.setPlaybackLatency)>(
+            dlsym(h, "fakejack_set_playback_latency"));
         x.shutdown = reinterpret_cast<decltype(x.shutdown)>(dlsym(h, "fakejack_shutdown"));
         x.useClock = reinterpret_cast<decltype(x.useClock)>(dlsym(h, "fakejack_use_clock"));
         x.nowUs = reinterpret_cast<decltype(x.nowUs)>(dlsym(h, "fakejack_now_us"));
@@ -121,7 +123,8 @@ void checkServerClock(FakeJack& t, Driver& d, Host& h, clockid_t serverClock) {
     std::vector<std::int64_t> expected;
     for (int i = 0; i < 6; ++i) {
         const jack_time_t usecs = fake().nowUs();  // the cycle starts now, on the server's clock
-        const std::int64_t monoMinusServer = clockNs(CLOCK_MONOTONIC) - static_cast<std::int64_t>(usecs) * 1000;
+        const std::int64_t monoMinusServer =
+            clockNs(CLOCK_MONOTONIC) - static_cast<std::int64_t>(usecs) * 1000;
         expected.push_back(static_cast<std::int64_t>(usecs) * 1000 + monoMinusServer);
         ASSERT_EQ(fake().cycle(64, counter, usecs), 0);
         counter += 64;
@@ -131,11 +134,13 @@ void checkServerClock(FakeJack& t, Driver& d, Host& h, clockid_t serverClock) {
     const auto recs = h.records();
     ASSERT_EQ(recs.size(), expected.size());
     const std::int64_t rawMinusMono = clockNs(CLOCK_MONOTONIC_RAW) - clockNs(CLOCK_MONOTONIC);
-    std::printf("CLOCK_MONOTONIC_RAW - CLOCK_MONOTONIC here: %.3f ms\n", static_cast<double>(rawMinusMono) / 1e6);
+    std::printf("CLOCK_MONOTONIC_RAW - CLOCK_MONOTONIC here: %.3f ms\n",
+                static_cast<double>(rawMinusMono) / 1e6);
     for (std::size_t i = 0; i < recs.size(); ++i)
         // Within 50 us (the readings are taken microseconds apart, more under ASan); the
         // other clock would be off by the printed difference (-245 ms after hours of uptime).
-        EXPECT_NEAR(static_cast<double>(recs[i].systemTime), static_cast<double>(expected[i]), 50'000.0)
+        EXPECT_NEAR(static_cast<double>(recs[i].systemTime), static_cast<double>(expected[i]),
+                    50'000.0)
             << "switch " << i << ": not CLOCK_MONOTONIC";
 }
 
@@ -167,7 +172,8 @@ TEST_F(FakeJack, LostFramesAcrossTheWrapJumpThePositionWithOneResync) {
     const auto recs = h.records();
     ASSERT_EQ(recs.size(), 8u);
     const std::int64_t expected[] = {0, 64, 128, 192, 448, 512, 576, 640};
-    for (std::size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].position, expected[i]) << "switch " << i;
+    for (std::size_t i = 0; i < recs.size(); ++i)
+        EXPECT_EQ(recs[i].position, expected[i]) << "switch " << i;
     const FoldbackCounters c = d.counters();
     EXPECT_EQ(c.resyncs, 1);
     EXPECT_EQ(c.skippedFrames, 192);
@@ -193,7 +199,8 @@ TEST_F(FakeJack, AnXrunWithoutLostFramesIsOneOverloadAndNoResync) {
     EXPECT_EQ(c.resyncs, 0);
     EXPECT_EQ(h.messages(kAsioResyncRequest), 0);
     const auto recs = h.records();
-    for (std::size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].position, static_cast<std::int64_t>(64 * i));
+    for (std::size_t i = 0; i < recs.size(); ++i)
+        EXPECT_EQ(recs[i].position, static_cast<std::int64_t>(64 * i));
     // The overload went out on the audio thread, at the start of the period after the xrun.
     for (const auto& m : h.messageLog())
         if (m.selector == kAsioOverload) {
@@ -254,7 +261,8 @@ TEST_F(FakeJack, ABufferSizeCallbackOnTheProcessThreadReachesTheHostFromAnotherT
     ASSERT_EQ(d.stop(), ASE_OK);
     const auto recs = h.records();
     ASSERT_EQ(recs.size(), 12u);
-    for (std::size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].position, static_cast<std::int64_t>(64 * i));
+    for (std::size_t i = 0; i < recs.size(); ++i)
+        EXPECT_EQ(recs[i].position, static_cast<std::int64_t>(64 * i));
     EXPECT_EQ(d.counters().resyncs, 0);
     long mn = 0, mx = 0, pref = 0, gran = 0;
     ASSERT_EQ(d.bufferSize(mn, mx, pref, gran), ASE_OK);

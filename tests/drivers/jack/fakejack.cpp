@@ -114,7 +114,9 @@ Port* find(const char* name) {
     return nullptr;
 }
 
-bool ownPort(const Port* p) { return p->name.rfind(S().clientName + ":", 0) == 0; }
+bool ownPort(const Port* p) {
+    return p->name.rfind(S().clientName + ":", 0) == 0;
+}
 
 // What the server does before it calls latency callbacks: a client's input port's capture
 // latency is the largest of its sources', an output's playback latency the largest of its
@@ -141,7 +143,8 @@ void recompute() {
 jack_time_t serverClockUs() {
     timespec ts{};
     clock_gettime(gClock, &ts);
-    return static_cast<jack_time_t>(ts.tv_sec) * 1000000 + static_cast<jack_time_t>(ts.tv_nsec) / 1000;
+    return static_cast<jack_time_t>(ts.tv_sec) * 1000000 +
+           static_cast<jack_time_t>(ts.tv_nsec) / 1000;
 }
 
 }  // namespace
@@ -219,8 +222,8 @@ void fakejack_shutdown(int infoToo) {
     State& s = S();
     s.alive = false;
     if (infoToo && s.infoShutdown)
-        s.infoShutdown(static_cast<jack_status_t>(JackFailure | JackServerError), "JACK server has been closed",
-                       s.infoShutdownArg);
+        s.infoShutdown(static_cast<jack_status_t>(JackFailure | JackServerError),
+                       "JACK server has been closed", s.infoShutdownArg);
     if (s.shutdown) s.shutdown(s.shutdownArg);
 }
 
@@ -229,11 +232,17 @@ float* fakejack_port_buffer(const char* name) {
     return p ? p->buffer.data() : nullptr;
 }
 
-int fakejack_threads_created() { return gCreated; }
+int fakejack_threads_created() {
+    return gCreated;
+}
 
 // The server's clock: CLOCK_MONOTONIC (pipewire-jack) or CLOCK_MONOTONIC_RAW (jackd2 1.9.21).
-void fakejack_use_clock(clockid_t id) { gClock = id; }
-jack_time_t fakejack_now_us() { return serverClockUs(); }
+void fakejack_use_clock(clockid_t id) {
+    gClock = id;
+}
+jack_time_t fakejack_now_us() {
+    return serverClockUs();
+}
 
 // ---- libjack ------------------------------------------------------------------------------
 
@@ -281,7 +290,9 @@ int jack_client_close(jack_client_t* c) {
     return 0;
 }
 
-char* jack_get_client_name(jack_client_t*) { return const_cast<char*>(S().clientName.c_str()); }
+char* jack_get_client_name(jack_client_t*) {
+    return const_cast<char*>(S().clientName.c_str());
+}
 
 int jack_activate(jack_client_t*) {
     State& s = S();
@@ -334,11 +345,15 @@ void jack_on_info_shutdown(jack_client_t*, JackInfoShutdownCallback cb, void* ar
     S().infoShutdownArg = arg;
 }
 
-jack_nframes_t jack_get_sample_rate(jack_client_t*) { return S().rate; }
-jack_nframes_t jack_get_buffer_size(jack_client_t*) { return S().period; }
+jack_nframes_t jack_get_sample_rate(jack_client_t*) {
+    return S().rate;
+}
+jack_nframes_t jack_get_buffer_size(jack_client_t*) {
+    return S().period;
+}
 
-jack_port_t* jack_port_register(jack_client_t*, const char* shortName, const char*, unsigned long flags,
-                                unsigned long) {
+jack_port_t* jack_port_register(jack_client_t*, const char* shortName, const char*,
+                                unsigned long flags, unsigned long) {
     auto* p = new Port;
     p->name = S().clientName + ":" + shortName;
     p->flags = flags;
@@ -346,9 +361,15 @@ jack_port_t* jack_port_register(jack_client_t*, const char* shortName, const cha
     return reinterpret_cast<jack_port_t*>(p);
 }
 
-void* jack_port_get_buffer(jack_port_t* port, jack_nframes_t) { return reinterpret_cast<Port*>(port)->buffer.data(); }
-const char* jack_port_name(const jack_port_t* port) { return reinterpret_cast<const Port*>(port)->name.c_str(); }
-jack_port_t* jack_port_by_name(jack_client_t*, const char* name) { return reinterpret_cast<jack_port_t*>(find(name)); }
+void* jack_port_get_buffer(jack_port_t* port, jack_nframes_t) {
+    return reinterpret_cast<Port*>(port)->buffer.data();
+}
+const char* jack_port_name(const jack_port_t* port) {
+    return reinterpret_cast<const Port*>(port)->name.c_str();
+}
+jack_port_t* jack_port_by_name(jack_client_t*, const char* name) {
+    return reinterpret_cast<jack_port_t*>(find(name));
+}
 
 const char** jack_get_ports(jack_client_t*, const char*, const char*, unsigned long flags) {
     std::vector<const char*> names;
@@ -371,11 +392,15 @@ int jack_connect(jack_client_t*, const char* from, const char* to) {
     return 0;
 }
 
-jack_time_t jack_get_time() { return serverClockUs(); }
-jack_nframes_t jack_last_frame_time(const jack_client_t*) { return S().cycle.counter; }
+jack_time_t jack_get_time() {
+    return serverClockUs();
+}
+jack_nframes_t jack_last_frame_time(const jack_client_t*) {
+    return S().cycle.counter;
+}
 
-int jack_get_cycle_times(const jack_client_t*, jack_nframes_t* frames, jack_time_t* usecs, jack_time_t* next,
-                         float* period) {
+int jack_get_cycle_times(const jack_client_t*, jack_nframes_t* frames, jack_time_t* usecs,
+                         jack_time_t* next, float* period) {
     const State& s = S();
     *frames = s.cycle.counter;
     *usecs = s.cycle.usecs;
@@ -386,13 +411,17 @@ int jack_get_cycle_times(const jack_client_t*, jack_nframes_t* frames, jack_time
 
 void jack_set_error_function(void (*)(const char*)) {}
 void jack_set_info_function(void (*)(const char*)) {}
-void jack_set_thread_creator(jack_thread_creator_t creator) { gCreator = creator; }
+void jack_set_thread_creator(jack_thread_creator_t creator) {
+    gCreator = creator;
+}
 
-void jack_port_get_latency_range(jack_port_t* port, jack_latency_callback_mode_t mode, jack_latency_range_t* range) {
+void jack_port_get_latency_range(jack_port_t* port, jack_latency_callback_mode_t mode,
+                                 jack_latency_range_t* range) {
     const Port* p = reinterpret_cast<const Port*>(port);
     *range = mode == JackCaptureLatency ? p->capture : p->playback;
 }
-void jack_port_set_latency_range(jack_port_t* port, jack_latency_callback_mode_t mode, jack_latency_range_t* range) {
+void jack_port_set_latency_range(jack_port_t* port, jack_latency_callback_mode_t mode,
+                                 jack_latency_range_t* range) {
     Port* p = reinterpret_cast<Port*>(port);
     (mode == JackCaptureLatency ? p->capture : p->playback) = *range;
 }
@@ -404,7 +433,11 @@ int jack_port_get_aliases(const jack_port_t*, char* const aliases[2]) {
     (void)aliases;
     return 0;
 }
-int jack_port_name_size() { return 320; }
-void jack_free(void* p) { std::free(p); }
+int jack_port_name_size() {
+    return 320;
+}
+void jack_free(void* p) {
+    std::free(p);
+}
 
 }  // extern "C"

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -36,10 +36,13 @@ Ranges jackRanges(const std::string& client) {
         if (!line.empty() && line[0] != '\t' && line[0] != ' ') {
             port = line;
             ++r.ports;
-        } else if (std::sscanf(line.c_str(), " port %15s latency = [ %ld %ld ]", kind, &min, &max) == 3) {
+        } else if (std::sscanf(line.c_str(), " port %15s latency = [ %ld %ld ]", kind, &min,
+                               &max) == 3) {
             const bool isInput = port.find(":in_") != std::string::npos;
-            if (std::string(kind) == "capture" && isInput) r.captureMax = std::max(r.captureMax, max);
-            if (std::string(kind) == "playback" && !isInput) r.playbackMax = std::max(r.playbackMax, max);
+            if (std::string(kind) == "capture" && isInput)
+                r.captureMax = std::max(r.captureMax, max);
+            if (std::string(kind) == "playback" && !isInput)
+                r.playbackMax = std::max(r.playbackMax, max);
         }
     }
     return r;
@@ -86,7 +89,8 @@ TEST(JackLoop, RoundTripEqualsJackIodelayAndGetLatenciesIsJackThenCalibrated) {
         ASSERT_GE(trips.size(), 8u);
         measured = median(trips);
         for (long t : trips) EXPECT_EQ(t, measured) << "the round trip is not stable";
-        std::printf("host round trip through the driver: %ld frames (%zu impulses)\n", measured, trips.size());
+        std::printf("host round trip through the driver: %ld frames (%zu impulses)\n", measured,
+                    trips.size());
         EXPECT_NEAR(static_cast<double>(measured), iodelay, 1.0);
 
         Host h;
@@ -94,12 +98,14 @@ TEST(JackLoop, RoundTripEqualsJackIodelayAndGetLatenciesIsJackThenCalibrated) {
         ASSERT_EQ(d.latencies(reportedIn, reportedOut), ASE_OK);
         const Ranges jack = jackRanges("jk-loop");
         ASSERT_EQ(jack.ports, 16);
-        std::printf("uncalibrated getLatencies: in %ld out %ld; JACK ranges: capture %ld playback %ld\n",
-                    reportedIn, reportedOut, jack.captureMax, jack.playbackMax);
+        std::printf(
+            "uncalibrated getLatencies: in %ld out %ld; JACK ranges: capture %ld playback %ld\n",
+            reportedIn, reportedOut, jack.captureMax, jack.playbackMax);
         EXPECT_EQ(reportedIn, jack.captureMax);
         EXPECT_EQ(reportedOut, jack.playbackMax);
         EXPECT_EQ(reportedIn, 64) << "the dummy's capture ports: one period";
-        EXPECT_EQ(reportedOut, 128) << "the dummy's playback ports: two periods (asynchronous mode)";
+        EXPECT_EQ(reportedOut, 128)
+            << "the dummy's playback ports: two periods (asynchronous mode)";
         EXPECT_EQ(estIn, reportedIn) << "the estimate before createBuffers differs";
         EXPECT_EQ(estOut, reportedOut) << "the estimate before createBuffers differs";
         EXPECT_EQ(d.disposeBuffers(), ASE_OK);
@@ -119,7 +125,8 @@ TEST(JackLoop, RoundTripEqualsJackIodelayAndGetLatenciesIsJackThenCalibrated) {
     long in = -1, out = -1;
     ASSERT_EQ(d.latencies(in, out), ASE_OK);
     EXPECT_EQ(d.disposeBuffers(), ASE_OK);
-    std::printf("calibrated (offsets in %ld out %ld): getLatencies in %ld out %ld\n", inOffset, outOffset, in, out);
+    std::printf("calibrated (offsets in %ld out %ld): getLatencies in %ld out %ld\n", inOffset,
+                outOffset, in, out);
     EXPECT_NEAR(static_cast<double>(in + out), static_cast<double>(measured), 1.0);
     const auto again = measure(d, 8);
     ASSERT_GE(again.size(), 4u);

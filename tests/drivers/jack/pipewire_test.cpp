@@ -19,23 +19,29 @@ namespace {
 
 const char* kPwJack = "/usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0";
 
-std::string pwDir() { return "/tmp/foldback-jacktest-pw-" + std::to_string(::getpid()); }
+std::string pwDir() {
+    return "/tmp/foldback-jacktest-pw-" + std::to_string(::getpid());
+}
 
 bool pwUp() {
     int status = 0;
     const std::string out =
-        run("PW_RIG_DIR='" + pwDir() + "' bash '" + rigsDir() + "/pipewire-up.sh' 2>/dev/null", &status);
+        run("PW_RIG_DIR='" + pwDir() + "' bash '" + rigsDir() + "/pipewire-up.sh' 2>/dev/null",
+            &status);
     if (status != 0) return false;
     // "export PIPEWIRE_RUNTIME_DIR=... XDG_RUNTIME_DIR=... XDG_CONFIG_HOME=..."
     std::istringstream in(out);
     for (std::string word; in >> word;) {
         const auto eq = word.find('=');
-        if (eq != std::string::npos) ::setenv(word.substr(0, eq).c_str(), word.substr(eq + 1).c_str(), 1);
+        if (eq != std::string::npos)
+            ::setenv(word.substr(0, eq).c_str(), word.substr(eq + 1).c_str(), 1);
     }
     return true;
 }
 
-void pwDown() { run("PW_RIG_DIR='" + pwDir() + "' bash '" + rigsDir() + "/pipewire-down.sh' >/dev/null 2>&1"); }
+void pwDown() {
+    run("PW_RIG_DIR='" + pwDir() + "' bash '" + rigsDir() + "/pipewire-down.sh' >/dev/null 2>&1");
+}
 
 class PipewireJack : public ::testing::Test {
   protected:
@@ -76,10 +82,12 @@ TEST_F(PipewireJack, StreamsAndTheLoopThroughTheNullSinkIsOneQuantum) {
     for (long t : trips) EXPECT_EQ(t, 64) << "out -> null sink -> monitor -> in: one quantum";
     long in = -1, out = -1;
     ASSERT_EQ(d.latencies(in, out), ASE_OK);
-    std::printf("pipewire-jack: round trip %ld frames, JACK's ranges in %ld out %ld\n", trips[0], in, out);
+    std::printf("pipewire-jack: round trip %ld frames, JACK's ranges in %ld out %ld\n", trips[0],
+                in, out);
     const auto recs = h.records();
     long long badStamps = 0;
-    for (std::size_t i = 1; i < recs.size(); ++i) badStamps += recs[i].systemTime <= recs[i - 1].systemTime;
+    for (std::size_t i = 1; i < recs.size(); ++i)
+        badStamps += recs[i].systemTime <= recs[i - 1].systemTime;
     EXPECT_EQ(badStamps, 0);
 }
 

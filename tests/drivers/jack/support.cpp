@@ -38,7 +38,8 @@ std::int64_t nowNs() noexcept {
 
 void sleepMs(double ms) {
     const std::int64_t until = nowNs() + static_cast<std::int64_t>(ms * 1e6);
-    timespec ts{static_cast<time_t>(until / 1'000'000'000), static_cast<long>(until % 1'000'000'000)};
+    timespec ts{static_cast<time_t>(until / 1'000'000'000),
+                static_cast<long>(until % 1'000'000'000)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
     }
 }
@@ -51,13 +52,16 @@ std::atomic<bool> gServerUp{false};
 struct sigaction gOld[65];
 const int kFatal[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTERM, SIGINT};
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::string& s) {
+    return "'" + s + "'";
+}
 
 void downNow() {
     if (!gServerUp.exchange(false)) return;
-    const std::string cmd = "bash " + quoted(rigsDir() + "/jack-down.sh") + " " + quoted(serverName()) +
-                            " >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "jack-down.sh %s failed\n", serverName().c_str());
+    const std::string cmd = "bash " + quoted(rigsDir() + "/jack-down.sh") + " " +
+                            quoted(serverName()) + " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0)
+        std::fprintf(stderr, "jack-down.sh %s failed\n", serverName().c_str());
 }
 
 // A test that crashes (or is aborted by the RT-safety interposer) still stops its server;
@@ -129,9 +133,10 @@ bool startServer(long period) {
     ::setenv("JACK_DEFAULT_SERVER", serverName().c_str(), 1);
     if (gServerUp.load()) return true;
     int status = 0;
-    const std::string out = run("JACK_RIG_PERIOD=" + std::to_string(period) + " bash " +
-                                    quoted(rigsDir() + "/jack-up.sh") + " " + quoted(serverName()) + " 2>&1",
-                                &status);
+    const std::string out =
+        run("JACK_RIG_PERIOD=" + std::to_string(period) + " bash " +
+                quoted(rigsDir() + "/jack-up.sh") + " " + quoted(serverName()) + " 2>&1",
+            &status);
     if (status != 0) {
         ADD_FAILURE() << "jack-up.sh " << serverName() << " failed (" << status << "):\n" << out;
         return false;
@@ -140,8 +145,12 @@ bool startServer(long period) {
     return true;
 }
 
-void stopServer() { downNow(); }
-bool serverRunning() { return gServerUp.load(); }
+void stopServer() {
+    downNow();
+}
+bool serverRunning() {
+    return gServerUp.load();
+}
 
 std::string captureStderr(void (*fn)(void*), void* context) {
     std::fflush(stderr);
@@ -169,11 +178,12 @@ double iodelayFrames(double seconds) {
     // a pipe: line-buffer it, connect its own out -> in once its ports exist, read the last
     // figure it printed.
     const std::string file = (fs::path(sandbox()) / "iodelay.txt").string();
-    const std::string cmd =
-        "(stdbuf -oL timeout " + std::to_string(seconds + 1.5) + " jack_iodelay > " + quoted(file) +
-        " 2>&1 &) ; for i in $(seq 1 60); do jack_connect jack_delay:out jack_delay:in 2>/dev/null && "
-        "break; sleep 0.05; done; sleep " +
-        std::to_string(seconds) + "; cat " + quoted(file);
+    const std::string cmd = "(stdbuf -oL timeout " + std::to_string(seconds + 1.5) +
+                            " jack_iodelay > " + quoted(file) +
+                            " 2>&1 &) ; for i in $(seq 1 60); do jack_connect jack_delay:out "
+                            "jack_delay:in 2>/dev/null && "
+                            "break; sleep 0.05; done; sleep " +
+                            std::to_string(seconds) + "; cat " + quoted(file);
     const std::string out = run(cmd);
     sleepMs(1700);  // let timeout end it before the next client comes
     // Lines like "    64.000 frames      1.333 ms total roundtrip latency".
@@ -182,7 +192,8 @@ double iodelayFrames(double seconds) {
     for (std::string line; std::getline(in, line);) {
         double frames = 0;
         char unit[16] = {};
-        if (std::sscanf(line.c_str(), " %lf %15s", &frames, unit) == 2 && std::strcmp(unit, "frames") == 0)
+        if (std::sscanf(line.c_str(), " %lf %15s", &frames, unit) == 2 &&
+            std::strcmp(unit, "frames") == 0)
             last = frames;
     }
     return last;
@@ -224,7 +235,9 @@ std::string addInstance(const std::string& name, const std::string& configToml) 
     return name;
 }
 
-const char* driverPath() { return FOLDBACK_JACKTEST_DRIVER; }
+const char* driverPath() {
+    return FOLDBACK_JACKTEST_DRIVER;
+}
 
 // ---- Driver -------------------------------------------------------------------------------
 
@@ -262,7 +275,8 @@ std::string Driver::errorMessage() const {
 
 FoldbackCounters Driver::counters() const {
     FoldbackCounters c{};
-    if (v().future(d_, kFoldbackGetCounters, &c) != ASE_SUCCESS) ADD_FAILURE() << "kFoldbackGetCounters failed";
+    if (v().future(d_, kFoldbackGetCounters, &c) != ASE_SUCCESS)
+        ADD_FAILURE() << "kFoldbackGetCounters failed";
     return c;
 }
 
@@ -285,7 +299,8 @@ void cbSwitch(long index, ASIOBool) {
     if (!h) return;
     ASIOSamples pos = -1;
     ASIOTimeStamp stamp = 0;
-    if (!h->driver || h->driver->lpVtbl->getSamplePosition(h->driver, &pos, &stamp) != ASE_OK) pos = -1;
+    if (!h->driver || h->driver->lpVtbl->getSamplePosition(h->driver, &pos, &stamp) != ASE_OK)
+        pos = -1;
     h->onSwitch(index, pos, stamp);
 }
 
@@ -335,8 +350,8 @@ ASIOError Host::createBuffers(const Driver& d, long size, long in, long out) {
     static ASIOCallbacks plain{&cbSwitch, &cbRate, &cbMessage, nullptr};
     driver = d.get();
     gHost.store(this, std::memory_order_release);
-    const ASIOError r = d.v().createBuffers(d.get(), infos.data(), static_cast<long>(infos.size()), size,
-                                            options_.timeInfo ? &withTimeInfo : &plain);
+    const ASIOError r = d.v().createBuffers(d.get(), infos.data(), static_cast<long>(infos.size()),
+                                            size, options_.timeInfo ? &withTimeInfo : &plain);
     if (r != ASE_OK) return r;
     bufferSize_ = size;
     inputs_ = ins;
@@ -347,7 +362,8 @@ ASIOError Host::createBuffers(const Driver& d, long size, long in, long out) {
     }
     for (const auto& info : infos)
         for (int h = 0; h < 2; ++h)
-            (info.isInput ? in_[h] : out_[h])[static_cast<std::size_t>(info.channelNum)] = info.buffers[h];
+            (info.isInput ? in_[h] : out_[h])[static_cast<std::size_t>(info.channelNum)] =
+                info.buffers[h];
     pendingAt_ = -1;
     return r;
 }
@@ -362,7 +378,8 @@ bool Host::waitSwitches(long long n, double timeoutMs) const {
 }
 
 std::vector<SwitchRecord> Host::records() const {
-    const auto n = static_cast<std::size_t>(std::min<long long>(switches(), static_cast<long long>(records_.size())));
+    const auto n = static_cast<std::size_t>(
+        std::min<long long>(switches(), static_cast<long long>(records_.size())));
     return {records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
@@ -412,17 +429,20 @@ void Host::onSwitch(long index, std::int64_t position, std::int64_t systemTime) 
     }
     if (options_.loopOut >= 0 && options_.loopIn >= 0 && options_.loopOut < outputs_ &&
         options_.loopIn < inputs_ && position >= 0) {
-        const auto* in = static_cast<const float*>(in_[i][static_cast<std::size_t>(options_.loopIn)]);
+        const auto* in =
+            static_cast<const float*>(in_[i][static_cast<std::size_t>(options_.loopIn)]);
         // A position jump (frames lost, kAsioResyncRequest) puts a round trip in flight off
         // by the jump: it is not a measurement, send another impulse.
-        if (pendingAt_ >= 0 && lastPosition_ >= 0 && position != lastPosition_ + bufferSize_) pendingAt_ = -1;
+        if (pendingAt_ >= 0 && lastPosition_ >= 0 && position != lastPosition_ + bufferSize_)
+            pendingAt_ = -1;
         lastPosition_ = position;
         if (pendingAt_ >= 0) {
             for (std::size_t k = 0; k < frames; ++k) {
                 if (in[k] > 0.5f) {
                     const long long t = tripCount_.load(std::memory_order_relaxed);
                     if (static_cast<std::size_t>(t) < kTrips)
-                        trips_[static_cast<std::size_t>(t)] = static_cast<long>(position + static_cast<std::int64_t>(k) - pendingAt_);
+                        trips_[static_cast<std::size_t>(t)] =
+                            static_cast<long>(position + static_cast<std::int64_t>(k) - pendingAt_);
                     tripCount_.store(t + 1, std::memory_order_release);
                     pendingAt_ = -1;
                     break;
@@ -432,7 +452,8 @@ void Host::onSwitch(long index, std::int64_t position, std::int64_t systemTime) 
             // changes): try again soon. The wait must be short next to the windows the tests
             // watch (a 1 s wait let one lost impulse hide every round trip after a change),
             // and far longer than any loop they measure (a few periods).
-            if (pendingAt_ >= 0 && position - pendingAt_ > std::max<std::int64_t>(kLostAfter, 8L * bufferSize_))
+            if (pendingAt_ >= 0 &&
+                position - pendingAt_ > std::max<std::int64_t>(kLostAfter, 8L * bufferSize_))
                 pendingAt_ = -1;
         }
         if (pendingAt_ < 0 && n % options_.impulseEvery == 0) {

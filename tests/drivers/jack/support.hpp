@@ -75,8 +75,8 @@ class Driver {
 
 // ---- the host ---------------------------------------------------------------------------
 struct HostOptions {
-    bool timeInfo = true;           // answer kAsioSupportsTimeInfo with 1
-    bool bufferSizeChange = true;   // answer kAsioBufferSizeChange (selector supported, returns 1)
+    bool timeInfo = true;            // answer kAsioSupportsTimeInfo with 1
+    bool bufferSizeChange = true;    // answer kAsioBufferSizeChange (selector supported, returns 1)
     std::size_t capacity = 1 << 15;  // switch records kept
     // Loop probe: an impulse on output `loopOut` every `impulseEvery` switches, looked for
     // on input `loopIn` (host channel numbers; -1 = off).
