@@ -6,7 +6,7 @@ packages=(
   libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsndfile1-dev libsamplerate0-dev
-  libasound2-dev libasound2-plugins
+  libasound2-dev libasound2-plugins libdbus-1-dev
   libjack-jackd2-dev jackd2
   libpipewire-0.3-dev libspa-0.2-dev libspa-0.2-modules pipewire pipewire-bin pipewire-jack wireplumber dbus
   portaudio19-dev librtaudio-dev rt-tests libcairo2-dev

@@ -33,6 +33,10 @@
 // [alsa] max_recoveries restarts in a row without a period in between (the PipeWire plugin
 // returns -EPIPE for ever when its daemon dies).
 //
+// Reservation: before the PCMs open, the card's org.freedesktop.ReserveDevice1 name is
+// acquired on the session bus (reserve.hpp; a sound server that holds it is asked to let
+// go), held until close, requests to release it refused meanwhile. Control thread only.
+//
 // Settings: docs/drivers/alsa.md.
 #include <alsa/asoundlib.h>
 #include <poll.h>
@@ -43,7 +47,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -53,6 +59,7 @@
 
 #include "drivers/alsa/devices.hpp"
 #include "drivers/alsa/hw_params.hpp"
+#include "drivers/alsa/reserve.hpp"
 #include "kit/audio_thread.hpp"
 #include "kit/backend.hpp"
 #include "kit/entry_points.hpp"
@@ -67,6 +74,9 @@ namespace {
 constexpr int kCapture = 0;
 constexpr int kPlayback = 1;
 const char* const kDirection[2] = {"capture", "playback"};
+// Above PulseAudio's 0 and WirePlumber's -20 (both give the card up when asked), below
+// JACK's INT32_MAX (a running JACK keeps its card): docs/drivers/alsa.md.
+constexpr int kDefaultReservePriority = 10;
 constexpr int kMeasured = 9;  // periods after a start whose offset and delays are measured (median)
 
 struct Settings {
@@ -76,9 +86,22 @@ struct Settings {
     long watchdogMs = 1000;
     long maxRecoveries = 8;
     long startGapUs = 0;  // tests only: a pause between the two starts of an unlinked start
+    // org.freedesktop.ReserveDevice1: "auto" (kernel cards the PCMs use), "off", or one
+    // device name ("Audio1") reserved whatever the PCM.
+    std::string reserve = "auto";
+    int reservePriority = kDefaultReservePriority;
+    int reserveTimeoutMs = 3000;
+    std::string appName;  // our ApplicationName: "Foldback (<instance>)"
 };
 
-Settings readSettings(const Config& cfg) {
+// A D-Bus bus name element: letters, digits, '_' and '-', not starting with a digit.
+bool validReserveName(const std::string& n) {
+    if (n.empty() || n.size() > 200 || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+    return std::all_of(n.begin(), n.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
+}
+
+Settings readSettings(const Config& cfg, const std::string& instance) {
     Settings s;
     // `device` at the top level is what `foldback register --device` writes and `foldback
     // list` looks for; [alsa] device wins.
@@ -127,6 +150,16 @@ Settings readSettings(const Config& cfg) {
     s.watchdogMs = cfg.integer("alsa", "watchdog_ms", 1000, 20, 600'000);
     s.maxRecoveries = cfg.integer("alsa", "max_recoveries", 8, 1, 100'000);
     s.startGapUs = cfg.integer("alsa", "start_gap_us", 0, 0, 100'000);
+    s.reserve = cfg.string("alsa", "reserve", "auto");
+    if (s.reserve != "auto" && s.reserve != "off" && !validReserveName(s.reserve))
+        fail(ASE_NotPresent,
+             "[alsa] reserve = \"{}\": use \"auto\", \"off\" or a device name such as \"Audio1\"",
+             s.reserve);
+    s.reservePriority = static_cast<int>(
+        cfg.integer("alsa", "reserve_priority", kDefaultReservePriority, INT32_MIN, INT32_MAX));
+    s.reserveTimeoutMs =
+        static_cast<int>(cfg.integer("alsa", "reserve_timeout_ms", 3000, 10, 60'000));
+    s.appName = fmt::format("Foldback ({})", instance);
     return s;
 }
 
@@ -152,8 +185,14 @@ class AlsaBackend final : public Backend {
     Style style() const noexcept override { return Style::Device; }
 
     Capabilities open(KitContext& kit) override {
-        settings_ = readSettings(kit.config());
-        openPcms();
+        settings_ = readSettings(kit.config(), kit.instanceName());
+        try {
+            reserveDevices();
+            openPcms();
+        } catch (...) {
+            closeAll();
+            throw;
+        }
         try {
             plan_ = negotiate(pcm_[kCapture].handle, pcm_[kPlayback].handle, settings_.prefs);
         } catch (...) {
@@ -557,6 +596,43 @@ class AlsaBackend final : public Backend {
     }
 
     // ---- control thread ---------------------------------------------------------------------
+    // Before the PCMs open: the reservation of each kernel card they use ([alsa] reserve =
+    // "auto") or of the one named, when a session bus exists. A holder that refuses (or does
+    // not answer) fails the open with its name and how to free the device; no bus, or a bus
+    // that errs, opens the PCMs as before (the kernel's EBUSY still says who holds them).
+    // Held until close(); requests to release are refused meanwhile.
+    void reserveDevices() {
+        if (!reservations_.empty() || settings_.reserve == "off") return;
+        std::vector<std::string> names;
+        std::string pcms;
+        for (const auto& pcm : settings_.pcm) {
+            if (pcm.empty()) continue;
+            if (&pcm == &settings_.pcm[0] || pcm != settings_.pcm[0])
+                pcms += (pcms.empty() ? "" : " / ") + pcm;
+            const std::string n =
+                settings_.reserve == "auto" ? reservationNameFor(pcm) : settings_.reserve;
+            if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end())
+                names.push_back(n);
+        }
+        if (names.empty() || sessionBusAddress().empty()) return;
+        for (const auto& n : names) {
+            auto r = std::make_unique<Reservation>();
+            ReserveRequest q;
+            q.device = n;
+            q.appName = settings_.appName;
+            q.appDeviceName = pcms;
+            q.priority = settings_.reservePriority;
+            q.timeoutMs = settings_.reserveTimeoutMs;
+            const ReserveResult res = r->acquire(q);
+            if (res.outcome == ReserveResult::Outcome::Acquired)
+                reservations_.push_back(std::move(r));
+            else if (res.outcome == ReserveResult::Outcome::Refused) {
+                reservations_.clear();
+                fail(ASE_NotPresent, "{}", res.text);
+            }
+        }
+    }
+
     void openPcms() {
         for (int d = 0; d < 2; ++d) {
             Pcm& p = pcm_[d];
@@ -584,6 +660,7 @@ class AlsaBackend final : public Backend {
     // after kAsioResetRequest): open the PCMs again; they must take the same plan.
     void reopen() {
         closePcms();
+        reserveDevices();
         openPcms();
         Plan again = negotiate(pcm_[kCapture].handle, pcm_[kPlayback].handle, settings_.prefs);
         if (again.format.alsa != plan_.format.alsa || again.channels[0] != plan_.channels[0] ||
@@ -607,6 +684,7 @@ class AlsaBackend final : public Backend {
 
     void closeAll() noexcept {
         closePcms();
+        reservations_.clear();  // the names back to the bus, after the device is closed
         if (wake_ >= 0) {
             ::close(wake_);
             wake_ = -1;
@@ -911,6 +989,7 @@ class AlsaBackend final : public Backend {
     }
 
     Settings settings_;
+    std::vector<std::unique_ptr<Reservation>> reservations_;
     Plan plan_;
     Pcm pcm_[2];
     long period_ = 0;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "drivers/alsa/hw_params.hpp"
+#include "drivers/alsa/reserve.hpp"
 #include "kit/error.hpp"
 
 namespace foldback::alsa {
@@ -106,7 +107,15 @@ std::vector<kit::DeviceCandidate> discoverCards() {
             if (c.inputs || c.outputs)
                 c.description +=
                     fmt::format(": {} in {} out, {}, {}", c.inputs, c.outputs, formatsText, rates);
-            if (!busy.empty()) c.description += "; " + busy;
+            if (!busy.empty()) {
+                // Who holds the card's reservation (org.freedesktop.ReserveDevice1), when
+                // a session bus exists: the sound server's own name for itself.
+                if (!sessionBusAddress().empty())
+                    if (const std::string by = reservationHolder(fmt::format("Audio{}", card));
+                        !by.empty())
+                        busy += fmt::format(", reserved by {}", by);
+                c.description += "; " + busy;
+            }
             out.push_back(std::move(c));
         }
     }
@@ -152,12 +161,16 @@ std::vector<Holder> holdersOf(const std::string& path) {
     return out;
 }
 
-std::vector<std::string> deviceNodes(const std::string& pcmName, bool capture) {
+namespace {
+
+// The card and device parts of a plain hw device's PCM name; false for other PCMs.
+bool splitHw(const std::string& pcmName, std::string& cardPart, std::string& devPart) {
     std::string rest;
     for (const char* prefix : {"hw:", "plughw:"})
         if (pcmName.rfind(prefix, 0) == 0) rest = pcmName.substr(std::strlen(prefix));
-    if (rest.empty()) return {};
-    std::string cardPart = rest, devPart = "0";
+    if (rest.empty()) return false;
+    cardPart = rest;
+    devPart = "0";
     if (const auto comma = rest.find(','); comma != std::string::npos) {
         cardPart = rest.substr(0, comma);
         devPart = rest.substr(comma + 1);
@@ -165,6 +178,20 @@ std::vector<std::string> deviceNodes(const std::string& pcmName, bool capture) {
         if (const auto c2 = devPart.find(','); c2 != std::string::npos)
             devPart = devPart.substr(0, c2);
     }
+    return true;
+}
+
+}  // namespace
+
+int pcmCard(const std::string& pcmName) {
+    std::string cardPart, devPart;
+    if (!splitHw(pcmName, cardPart, devPart)) return -1;
+    return cardIndex(cardPart);
+}
+
+std::vector<std::string> deviceNodes(const std::string& pcmName, bool capture) {
+    std::string cardPart, devPart;
+    if (!splitHw(pcmName, cardPart, devPart)) return {};
     const int card = cardIndex(cardPart);
     char* end = nullptr;
     const long dev = std::strtol(devPart.c_str(), &end, 10);

@@ -22,6 +22,11 @@ struct Holder {
 // Processes other than this one with `path` open (readable /proc entries only).
 std::vector<Holder> holdersOf(const std::string& path);
 
+// The kernel card index of a plain hw device's PCM name ("hw:1", "hw:1,0",
+// "hw:CARD=USB,DEV=0", "plughw:…"; card ids through snd_card_get_index); -1 for other PCMs
+// and unknown ids.
+int pcmCard(const std::string& pcmName);
+
 // For an ALSA PCM name, the /dev/snd nodes it uses when it is a plain hw device
 // ("hw:1,0", "hw:CARD=USB,DEV=0", "plughw:1"); empty for other PCMs.
 std::vector<std::string> deviceNodes(const std::string& pcmName, bool capture);
