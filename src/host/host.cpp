@@ -323,7 +323,8 @@ void Stream::Impl::period(long index, std::int64_t position, std::int64_t timeNs
     }
     if (scope) hooks->leave();
     if (callOutputReady) driver->raw->lpVtbl->outputReady(driver->raw);
-    periods.fetch_add(1, std::memory_order_relaxed);
+    // The callback thread is the only writer: a load and a store, no locked instruction.
+    periods.store(periods.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 long Stream::Impl::message(long selector, long value) noexcept {
