@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kit/error.hpp"
+#include "kit/rt_advice.hpp"
 
 namespace foldback::kit {
 
@@ -56,10 +57,8 @@ RtStatus AudioThread::start() {
         status.priority = settings_.rtPriority;
     } else {
         status.warning = fmt::format(
-            "real-time scheduling refused (SCHED_FIFO {}: {}); audio may drop out under load. "
-            "Allow it: join the audio group and give it `@audio - rtprio 95` in "
-            "/etc/security/limits.d/audio.conf, then log in again",
-            settings_.rtPriority, std::strerror(sched));
+            "real-time scheduling refused (SCHED_FIFO {}: {}); audio may drop out under load. {}",
+            settings_.rtPriority, std::strerror(sched), kRtAdvice);
     }
     return status;
 }

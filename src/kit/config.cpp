@@ -27,7 +27,7 @@ Config Config::parse(std::string_view text, std::string_view origin) {
     k.inputLatencyOffset = c.integer("latency", "input_offset", 0, -1'000'000, 1'000'000);
     k.outputLatencyOffset = c.integer("latency", "output_offset", 0, -1'000'000, 1'000'000);
     k.maxLatePeriods = c.integer("kit", "max_late_periods", 8, 0, 1024);
-    k.rtPriority = static_cast<int>(c.integer("kit", "rt_priority", 70, 1, 99));
+    k.rtPriority = static_cast<int>(c.integer("kit", "rt_priority", kDefaultRtPriority, 1, 99));
     k.realtime = c.boolean("kit", "realtime", true);
     k.outputReady = c.boolean("kit", "output_ready", true);
     return c;

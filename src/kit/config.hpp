@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kit/rt_advice.hpp"
+
 namespace toml {
 inline namespace v3 {
 class table;
@@ -16,12 +18,12 @@ class table;
 namespace foldback::kit {
 
 struct KitSettings {
-    long inputLatencyOffset = 0;   // [latency] input_offset, frames (calibration)
-    long outputLatencyOffset = 0;  // [latency] output_offset
-    long maxLatePeriods = 8;       // [kit] max_late_periods: catch up at most this many
-    int rtPriority = 70;           // [kit] rt_priority (SCHED_FIFO 1..99)
-    bool realtime = true;          // [kit] realtime: try SCHED_FIFO at all
-    bool outputReady = true;       // [kit] output_ready: answer outputReady with ASE_OK
+    long inputLatencyOffset = 0;          // [latency] input_offset, frames (calibration)
+    long outputLatencyOffset = 0;         // [latency] output_offset
+    long maxLatePeriods = 8;              // [kit] max_late_periods: catch up at most this many
+    int rtPriority = kDefaultRtPriority;  // [kit] rt_priority (SCHED_FIFO 1..99)
+    bool realtime = true;                 // [kit] realtime: try SCHED_FIFO at all
+    bool outputReady = true;              // [kit] output_ready: answer outputReady with ASE_OK
 };
 
 class Config {

@@ -109,3 +109,34 @@ TEST_F(Jack, MonitorPrintsWhatTheDriverReports) {
     EXPECT_EQ(j["latency"]["total"].integer(), 64 + 128);
     EXPECT_EQ(j["buffer_size"].integer(), 64);
 }
+
+TEST_F(Jack, DoctorReportsTheServersRateAndPeriod) {
+    // What jack-up.sh was told (its defaults unless the environment overrides them).
+    auto setting = [](const char* var, long fallback) {
+        const char* v = std::getenv(var);
+        return v && *v ? std::atol(v) : fallback;
+    };
+    const long rate = setting("JACK_RIG_RATE", 48000), period = setting("JACK_RIG_PERIOD", 64);
+    CliResult r = cli({"doctor"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    EXPECT_NE(
+        r.out.find("ok    JACK: JACK server '" + gServer + "' is running: " + std::to_string(rate) +
+                   " Hz, " + std::to_string(period) + " frames per period"),
+        std::string::npos)
+        << r.out;
+
+    r = cli({"doctor", "--json"});
+    EXPECT_EQ(r.status, 0) << describe(r);
+    const Json j = Json::parse(r.out);
+    bool seen = false;
+    for (const auto& c : j["checks"].array) {
+        if (c["id"].str() != "server.jack") continue;
+        seen = true;
+        EXPECT_EQ(c["status"].str(), "ok");
+        EXPECT_TRUE(c["values"]["running"].boolean);
+        EXPECT_EQ(c["values"]["server"].str(), gServer);
+        EXPECT_EQ(c["values"]["rate"].integer(), rate);
+        EXPECT_EQ(c["values"]["period"].integer(), period);
+    }
+    EXPECT_TRUE(seen) << r.out;
+}

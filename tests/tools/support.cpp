@@ -80,6 +80,11 @@ std::string addInstance(const std::string& name, const std::string& driverSo,
 
 CliResult cli(const std::vector<std::string>& args, double timeoutSeconds, double signalAfter,
               int sig) {
+    return cliVia({}, args, timeoutSeconds, signalAfter, sig);
+}
+
+CliResult cliVia(const std::vector<std::string>& wrapper, const std::vector<std::string>& args,
+                 double timeoutSeconds, double signalAfter, int sig) {
     sandbox();
     CliResult r;
     int outPipe[2], errPipe[2];
@@ -89,14 +94,16 @@ CliResult cli(const std::vector<std::string>& args, double timeoutSeconds, doubl
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, outPipe[1], 1);
     posix_spawn_file_actions_adddup2(&fa, errPipe[1], 2);
-    std::vector<std::string> all{FOLDBACK_CLI};
+    std::vector<std::string> all = wrapper;
+    all.push_back(FOLDBACK_CLI);
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
     pid_t pid = 0;
     const double start = now();
-    const int rc = posix_spawn(&pid, FOLDBACK_CLI, &fa, nullptr, argv.data(), environ);
+    // A wrapper (prlimit, setpriv) is looked up in PATH.
+    const int rc = posix_spawnp(&pid, all.front().c_str(), &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     ::close(outPipe[1]);
     ::close(errPipe[1]);

@@ -32,6 +32,10 @@ struct CliResult {
 // Runs FOLDBACK_CLI with args. signalAfter > 0: sends `sig` after that many seconds.
 CliResult cli(const std::vector<std::string>& args, double timeoutSeconds = 120,
               double signalAfter = 0, int sig = 2);
+// The same through a wrapper command that execs the rest of its arguments, e.g.
+// {"prlimit", "--rtprio=0", "--"} (the child's limits and capabilities, not ours).
+CliResult cliVia(const std::vector<std::string>& wrapper, const std::vector<std::string>& args,
+                 double timeoutSeconds = 120, double signalAfter = 0, int sig = 2);
 std::string describe(const CliResult& r);  // for failure messages
 
 // ---- audio files -----------------------------------------------------------------------

@@ -43,6 +43,7 @@ void addLatency(CLI::App& app);
 void addRecord(CLI::App& app);
 void addPlay(CLI::App& app);
 void addMonitor(CLI::App& app);
+void addDoctor(CLI::App& app);
 
 // Prints "foldback: <message>" to stderr.
 void error(const std::string& message);

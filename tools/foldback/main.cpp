@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
         "  foldback record loopback -c 1-8 -o take.wav\n"
         "  foldback play loopback take.wav --to 1-8\n"
         "  foldback monitor loopback --in 1-2 --out 1-2 --gain -6\n"
+        "  foldback doctor\n"
         "Instances are looked up in $FOLDBACK_DRIVER_PATH, ~/.config/foldback/drivers,\n"
         "/etc/foldback/drivers, /etc/cwASIO and the built-in root (docs/registry.md).\n"
         "Each command has --help with examples (docs/cli.md).");
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
     foldback::cli::addRecord(app);
     foldback::cli::addPlay(app);
     foldback::cli::addMonitor(app);
+    foldback::cli::addDoctor(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
