@@ -731,7 +731,7 @@ class Doctor {
                     add(S, fmt::format("device.{}.{}", stem, f.id), stem + " " + f.id,
                         busy ? (f.registeredAs.empty() ? Level::Info : Level::Warn) : Level::Ok,
                         fmt::format(
-                            "{}: {}{}", f.id, f.description,
+                            "{}{}", f.description,
                             f.registeredAs.empty() ? "" : " (instance '" + f.registeredAs + "')"),
                         fix);
                 c.data.insert("driver", file);
