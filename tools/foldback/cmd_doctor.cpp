@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -153,9 +153,11 @@ class Doctor {
     void run() {
         entries_ = registry::list();
         files_ = driverFiles(entries_);
-        instances();  // first: its figures (priorities, buffer sizes) feed the RT and memlock
-                      // checks
+        // Devices first: that keeps every driver file loaded, so the instances below do not
+        // unload the libraries a driver pulls in. Then the instances: their figures
+        // (priorities, buffer sizes) feed the RT and memlock checks.
         found_ = discover(files_, entries_);
+        instances();
         realtime();
         memlock();
         governor();
@@ -511,10 +513,11 @@ class Doctor {
         void* p = std::aligned_alloc(4096, (need + 4095) / 4096 * 4096);
         if (p) {
             std::memset(p, 0, need);
-            if (mlock(p, need) != 0)
+            // The system calls themselves: sanitizer runtimes turn mlock() into a no-op.
+            if (::syscall(SYS_mlock, p, need) != 0)
                 err = errno;
             else
-                munlock(p, need);
+                ::syscall(SYS_munlock, p, need);
             std::free(p);
         }
         const std::string limits = fmt::format("{} soft / {} hard", limitText(ml.rlim_cur, true),

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "foldback/host.hpp"
 #include "host/loader.hpp"
@@ -69,6 +70,12 @@ std::vector<Found> discover(const std::vector<std::string>& files,
     for (const auto& file : files) {
         try {
             auto lib = host::openLibraryFile(file, std::filesystem::path(file).stem().string());
+            // Kept loaded until the process ends (never dlclosed): the libraries a driver
+            // pulls in to look for devices (alsa-lib, libpipewire) keep global state, and
+            // unloading them orphans it (LeakSanitizer reports it as leaked). Instances
+            // loaded later share the handle (the loader caches it by path).
+            static auto* const kept = new std::vector<host::LibraryHandle>;
+            kept->push_back(lib.handle);
             FoldbackDriver* d = lib.instantiate();
             if (!d) continue;
             std::vector<FoldbackDevice> devices(64);

@@ -32,7 +32,8 @@ struct Found {
 // driver and the foldback-*.so files beside it.
 std::vector<std::string> driverFiles(const std::vector<registry::Entry>& entries);
 
-// The devices each of `files` lists, in file order.
+// The devices each of `files` lists, in file order. The driver files stay loaded until
+// the process ends.
 std::vector<Found> discover(const std::vector<std::string>& files,
                             const std::vector<registry::Entry>& entries);
 
