@@ -83,15 +83,10 @@ std::vector<kit::DeviceCandidate> discoverCards() {
                     &pcm, plain.c_str(), capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK,
                     SND_PCM_NONBLOCK);
                 if (r < 0) {
-                    if (busy.empty()) {
-                        const auto holders = holdersOf(deviceNodes(plain, capture).front());
-                        busy = r == -EBUSY
-                                   ? (holders.empty() ? "busy"
-                                                      : fmt::format("busy, held by {} (pid {})",
-                                                                    holders.front().command,
-                                                                    holders.front().pid))
-                                   : snd_strerror(r);
-                    }
+                    // A busy device says what opening it says (the holder and how to
+                    // free it), so `list`, `doctor` and the driver's error agree.
+                    if (busy.empty())
+                        busy = r == -EBUSY ? busyText(plain, capture) : snd_strerror(r);
                     continue;
                 }
                 try {
