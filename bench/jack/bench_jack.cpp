@@ -20,8 +20,10 @@
 // wakes the server, and that wake-up (a futex and an IPI, 5-20 us on a VM) lands on
 // whichever client is a little slower, which turns small differences into large ones.
 //
+// --pin same (the default) runs jackd's threads and every client on one core (see main()).
+//
 //   bench_jack [--runs 9] [--seconds 2] [--periods 64,256] [--clients foldback,raw,...]
-//   [--together]
+//   [--together] [--threads] [--pin same|split|none]
 #include <fcntl.h>
 #include <jack/jack.h>
 #include <portaudio.h>
@@ -42,6 +44,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "foldback/host.hpp"
@@ -357,6 +360,7 @@ int main(int argc, char** argv) {
     long childPeriod = 0;
     std::int64_t startAt = 0;
     bool together = false;
+    std::string pin = "same";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -378,10 +382,13 @@ int main(int argc, char** argv) {
             gThreads = true;
         else if (a == "--together")
             together = true;
+        else if (a == "--pin")
+            pin = next();
         else {
             std::fprintf(stderr,
                          "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
-                         "[--clients foldback,raw,portaudio,rtaudio] [--together] [--threads]\n",
+                         "[--clients foldback,raw,portaudio,rtaudio] [--together] [--threads] "
+                         "[--pin split|same|none]\n",
                          argv[0]);
             return 2;
         }
@@ -394,6 +401,30 @@ int main(int argc, char** argv) {
     const std::string rigs = rigsEnv && *rigsEnv ? rigsEnv : FOLDBACK_BENCH_RIGS_DIR;
     setenv("JACK_DEFAULT_SERVER", server.c_str(), 1);
     setenv("JACK_NO_START_SERVER", "1", 1);
+    // Where the server's threads and each client run. Left to the scheduler, a client lands
+    // on the server's core in some runs (a plain context switch per period) and on the
+    // other in others (a cross-core wake-up: an IPI and an idle exit), which moved a
+    // client's median by 20-45 % between runs here. "same" (the default): jackd's threads
+    // and the client on CPU 1, so the server's timer wake-up (an idle exit) is the
+    // server's and a period costs the client its wake by the server on the same core and
+    // its own work; "split": jackd on CPU 0, the client on CPU 1 (a cross-core wake-up per
+    // period, noisier); "none": where the scheduler puts them.
+    std::string serverCpu, clientCpu;
+    if (pin == "split" && std::thread::hardware_concurrency() >= 2) {
+        serverCpu = "0";
+        clientCpu = "1";
+    } else if (pin == "same" || pin == "split") {
+        serverCpu = clientCpu = std::thread::hardware_concurrency() >= 2 ? "1" : "0";
+    } else if (pin != "none") {
+        std::fprintf(stderr, "--pin: split, same or none\n");
+        return 2;
+    }
+    const char* stateEnv = std::getenv("JACK_RIG_STATE");
+    const char* tmpEnv = std::getenv("TMPDIR");
+    const std::string rigState =
+        stateEnv && *stateEnv
+            ? stateEnv
+            : std::string(tmpEnv && *tmpEnv ? tmpEnv : "/tmp") + "/foldback-rigs/jack";
     // The Foldback instance, in a private registry.
     std::string tmpl = (fs::temp_directory_path() / "foldback-bench-jack-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) return 1;
@@ -413,8 +444,9 @@ int main(int argc, char** argv) {
         server.c_str());
     std::printf(
         "CPU per period = process CPU time (all threads) / process callbacks; median of runs, "
-        "p99 of %.0f ms windows\n\n",
-        kWindow * 1000);
+        "p99 of %.0f ms windows; --pin %s (jackd on CPU %s, clients on CPU %s)\n\n",
+        kWindow * 1000, pin.c_str(), serverCpu.empty() ? "any" : serverCpu.c_str(),
+        clientCpu.empty() ? "any" : clientCpu.c_str());
     bool ok = true;
     for (const auto& period : periods) {
         int status = 0;
@@ -424,6 +456,13 @@ int main(int argc, char** argv) {
         if (status != 0) {
             std::fprintf(stderr, "jack-up.sh failed:\n%s\n", up.c_str());
             return 1;
+        }
+        if (!serverCpu.empty()) {
+            std::ifstream pidFile(rigState + "/jackd-" + server + ".pid");
+            long pid = 0;
+            if (pidFile >> pid && pid > 0)
+                run("taskset -a -p -c " + serverCpu + " " + std::to_string(pid) +
+                    " >/dev/null 2>&1");
         }
         std::map<std::string, std::vector<double>> perRun, windows, pairedRatio;
         std::map<std::string, std::string> errors;
@@ -444,7 +483,8 @@ int main(int argc, char** argv) {
                 const std::string& kind =
                     clients[(k + static_cast<std::size_t>(r)) % clients.size()];
                 const std::string cmd =
-                    "'" + std::string(argv[0]) + "' --child " + kind + " --period " + period +
+                    (clientCpu.empty() ? "" : "taskset -c " + clientCpu + " ") + "'" +
+                    std::string(argv[0]) + "' --child " + kind + " --period " + period +
                     " --seconds " + std::to_string(seconds) + " --start-at " +
                     std::to_string(runStart) + (gThreads ? " --threads" : "") + " 2>/dev/null";
                 FILE* pipe = popen(cmd.c_str(), "r");
