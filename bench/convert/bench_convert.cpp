@@ -27,8 +27,9 @@
 // Shapes: {16, 64, 256, 1024, 8192} frames x {1, 8, 64} channels, plus one 8-channel case
 // whose working set is 8x the last-level cache (from sysfs), so that it streams from DRAM.
 //
-// Run pinned, medians of 7:
+// Run pinned, medians of 7, repetitions of all rows interleaved (drift falls on all alike):
 //   taskset -c 1 bench_convert --benchmark_repetitions=7 --benchmark_report_aggregates_only=true
+//       --benchmark_enable_random_interleaving=true
 // Options of our own (before the Google Benchmark ones):
 //   --set=acceptance  the kernels of the acceptance criteria (default)
 //   --set=all         every vector kernel the active tier has
