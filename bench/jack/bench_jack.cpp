@@ -14,6 +14,8 @@
 // client: CPU ns / period over the window. Reported per client: the median of the runs and
 // the p99 of the 250 ms windows of all runs; ratios: of the medians, and the median of the
 // per-run ratios (the clients of one run saw the same machine, minutes apart at most).
+// The measuring, the runs' bookkeeping and the table are bench/common/period_bench.*,
+// shared with bench_pipewire.
 //
 // --together streams the four at once in one graph instead (same wall-clock window for
 // all). It is not the default: in a shared graph the client that finishes a cycle last
@@ -24,17 +26,12 @@
 //
 //   bench_jack [--runs 9] [--seconds 2] [--periods 64,256] [--clients foldback,raw,...]
 //   [--together] [--threads] [--pin same|split|none]
-#include <fcntl.h>
 #include <jack/jack.h>
 #include <portaudio.h>
 #include <rtaudio/RtAudio.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -42,12 +39,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "foldback/host.hpp"
+#include "period_bench.hpp"
 
 #ifndef FOLDBACK_BENCH_JACK_DRIVER
 #error "FOLDBACK_BENCH_JACK_DRIVER must name the JACK driver module"
@@ -58,42 +54,9 @@
 
 namespace {
 
-constexpr int kChannels = 8;
-constexpr double kWarmup = 0.5;
-constexpr double kWindow = 0.25;
-
-std::int64_t cpuNs() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-void sleepSeconds(double s) {
-    timespec ts{static_cast<time_t>(s), static_cast<long>((s - std::floor(s)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
-std::atomic<long long> gCallbacks{0};
-
-std::int64_t monoNs() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-void sleepUntil(std::int64_t ns) {
-    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
-    }
-}
+using namespace foldback::bench;
 
 // ---- the four clients (child side) ------------------------------------------------------
-
-struct Client {
-    virtual ~Client() = default;
-    virtual std::string open(long period) = 0;  // "" or an error
-};
 
 // A plain libjack client.
 struct RawClient final : Client {
@@ -130,36 +93,6 @@ struct RawClient final : Client {
     }
     ~RawClient() override {
         if (client) jack_client_close(client);
-    }
-};
-
-// A Foldback host through the JACK driver (instance "bench-jack" in a private registry).
-struct FoldbackClient final : Client, foldback::FloatHandler {
-    std::unique_ptr<foldback::Driver> driver;
-    std::unique_ptr<foldback::Stream> stream;
-    void processFloat(const Block& b) override {
-        for (std::size_t c = 0; c < b.out.size(); ++c)
-            std::memcpy(b.out[c], b.in[c], static_cast<std::size_t>(b.frames) * sizeof(float));
-        gCallbacks.fetch_add(1, std::memory_order_relaxed);
-    }
-    std::string open(long) override {
-        try {
-            driver = std::make_unique<foldback::Driver>(foldback::Driver::load("bench-jack"));
-            foldback::Request r;
-            for (long c = 0; c < kChannels; ++c) {
-                r.inputs.push_back(c);
-                r.outputs.push_back(c);
-            }
-            stream = std::make_unique<foldback::Stream>(driver->open(r, *this));
-            stream->start();
-        } catch (const std::exception& e) {
-            return e.what();
-        }
-        return "";
-    }
-    ~FoldbackClient() override {
-        stream.reset();
-        driver.reset();
     }
 };
 
@@ -249,104 +182,20 @@ struct RtAudioClient final : Client {
     }
 };
 
-// Per-thread CPU (ns on CPU, /proc/self/task/*/schedstat) and names, for --threads.
-std::map<std::string, std::int64_t> threadCpu() {
-    std::map<std::string, std::int64_t> out;
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator("/proc/self/task", ec)) {
-        std::ifstream stat(e.path() / "schedstat"), comm(e.path() / "comm");
-        std::int64_t ns = 0;
-        std::string name;
-        stat >> ns;
-        std::getline(comm, name);
-        out[e.path().filename().string() + ":" + name] = ns;
-    }
-    return out;
-}
-
-bool gThreads = false;
-
-int child(const std::string& kind, long period, double seconds, std::int64_t startAt) {
+int child(const std::string& kind, long period, double seconds, std::int64_t startAt,
+          bool threads) {
     std::unique_ptr<Client> c;
     if (kind == "raw")
         c = std::make_unique<RawClient>();
     else if (kind == "foldback")
-        c = std::make_unique<FoldbackClient>();
+        c = std::make_unique<FoldbackClient>("bench-jack");
     else if (kind == "portaudio")
         c = std::make_unique<PortAudioClient>();
     else if (kind == "rtaudio")
         c = std::make_unique<RtAudioClient>();
     else
         return 2;
-    const std::string err = c->open(period);
-    if (!err.empty()) {
-        std::printf("ERROR %s\n", err.c_str());
-        return 3;
-    }
-    if (startAt > 0)
-        sleepUntil(startAt);
-    else
-        sleepSeconds(kWarmup);
-    const std::int64_t t0 = monoNs();
-    const auto threads0 = gThreads ? threadCpu() : std::map<std::string, std::int64_t>{};
-    const std::int64_t cpu0 = cpuNs();
-    const long long cb0 = gCallbacks.load();
-    std::int64_t cpuPrev = cpu0;
-    long long cbPrev = cb0;
-    std::string windows;
-    const int n = static_cast<int>(std::lround(seconds / kWindow));
-    for (int i = 0; i < n; ++i) {
-        sleepUntil(t0 + static_cast<std::int64_t>((i + 1) * kWindow * 1e9));
-        const std::int64_t cpu = cpuNs();
-        const long long cb = gCallbacks.load();
-        if (cb > cbPrev)
-            windows += " " + std::to_string(static_cast<double>(cpu - cpuPrev) /
-                                            static_cast<double>(cb - cbPrev));
-        cpuPrev = cpu;
-        cbPrev = cb;
-    }
-    const double perPeriod =
-        static_cast<double>(cpuPrev - cpu0) / static_cast<double>(std::max(1LL, cbPrev - cb0));
-    std::printf("RESULT %.1f %lld\nWINDOWS%s\n", perPeriod, cbPrev - cb0, windows.c_str());
-    if (gThreads)
-        for (const auto& [name, ns] : threadCpu())
-            if (threads0.count(name))
-                std::printf("THREAD %-28s %9.1f ns/period\n", name.c_str(),
-                            static_cast<double>(ns - threads0.at(name)) /
-                                static_cast<double>(std::max(1LL, cbPrev - cb0)));
-    std::fflush(stdout);
-    c.reset();
-    return 0;
-}
-
-// ---- the parent: servers, turns, statistics -----------------------------------------------
-
-std::string run(const std::string& cmd, int* status = nullptr) {
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int st = pclose(p);
-    if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return out;
-}
-
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return NAN;
-    std::sort(v.begin(), v.end());
-    const std::size_t rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
-    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    for (std::string item; std::getline(ss, item, ',');)
-        if (!item.empty()) out.push_back(item);
-    return out;
+    return measureChild(std::move(c), period, seconds, startAt, threads);
 }
 
 }  // namespace
@@ -359,7 +208,7 @@ int main(int argc, char** argv) {
     std::string childKind;
     long childPeriod = 0;
     std::int64_t startAt = 0;
-    bool together = false;
+    bool together = false, threads = false;
     std::string pin = "same";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -379,7 +228,7 @@ int main(int argc, char** argv) {
         else if (a == "--start-at")
             startAt = std::atoll(next().c_str());
         else if (a == "--threads")
-            gThreads = true;
+            threads = true;
         else if (a == "--together")
             together = true;
         else if (a == "--pin")
@@ -393,7 +242,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (!childKind.empty()) return child(childKind, childPeriod, seconds, startAt);
+    if (!childKind.empty()) return child(childKind, childPeriod, seconds, startAt, threads);
 
     namespace fs = std::filesystem;
     const std::string server = "foldback-bench-" + std::to_string(getpid());
@@ -428,11 +277,8 @@ int main(int argc, char** argv) {
     // The Foldback instance, in a private registry.
     std::string tmpl = (fs::temp_directory_path() / "foldback-bench-jack-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) return 1;
-    const fs::path reg = fs::path(tmpl) / "drivers" / "bench-jack";
-    fs::create_directories(reg);
-    std::ofstream(reg / "driver") << FOLDBACK_BENCH_JACK_DRIVER << "\n";
-    std::ofstream(reg / "description") << "bench\n";
-    std::ofstream(reg / "config.toml") << "[jack]\ninputs = 8\noutputs = 8\n";
+    addInstance(fs::path(tmpl) / "drivers", "bench-jack", FOLDBACK_BENCH_JACK_DRIVER,
+                "[jack]\ninputs = 8\noutputs = 8\n");
     setenv("FOLDBACK_DRIVER_PATH", (fs::path(tmpl) / "drivers").c_str(), 1);
     setenv("XDG_CONFIG_HOME", (fs::path(tmpl) / "xdg").c_str(), 1);
 
@@ -464,8 +310,7 @@ int main(int argc, char** argv) {
                 run("taskset -a -p -c " + serverCpu + " " + std::to_string(pid) +
                     " >/dev/null 2>&1");
         }
-        std::map<std::string, std::vector<double>> perRun, windows, pairedRatio;
-        std::map<std::string, std::string> errors;
+        Runs results;
         for (int r = 0; r < runs; ++r) {
             // Together: each opens, then waits for the common start. Alone: one after another.
             const std::int64_t runStart = together ? monoNs() + 3'000'000'000LL : 0;
@@ -486,7 +331,7 @@ int main(int argc, char** argv) {
                     (clientCpu.empty() ? "" : "taskset -c " + clientCpu + " ") + "'" +
                     std::string(argv[0]) + "' --child " + kind + " --period " + period +
                     " --seconds " + std::to_string(seconds) + " --start-at " +
-                    std::to_string(runStart) + (gThreads ? " --threads" : "") + " 2>/dev/null";
+                    std::to_string(runStart) + (threads ? " --threads" : "") + " 2>/dev/null";
                 FILE* pipe = popen(cmd.c_str(), "r");
                 if (together) {
                     children.emplace_back(kind, pipe);
@@ -499,62 +344,19 @@ int main(int argc, char** argv) {
             for (std::size_t k = 0; k < clients.size(); ++k) {
                 const std::string& kind =
                     clients[(k + static_cast<std::size_t>(r)) % clients.size()];
-                const std::string& out = outputs[kind];
-                std::istringstream in(out);
-                std::string line;
-                bool got = false;
-                while (std::getline(in, line)) {
-                    std::istringstream ls(line);
-                    std::string tag;
-                    ls >> tag;
-                    if (tag == "RESULT") {
-                        double v = 0;
-                        ls >> v;
-                        perRun[kind].push_back(v);
-                        got = true;
-                        if (gThreads)
-                            std::printf("  run %d %-10s %.0f ns/period\n", r, kind.c_str(), v);
-                    } else if (tag == "THREAD" && gThreads) {
-                        std::printf("      %s\n", line.c_str());
-                    } else if (tag == "WINDOWS") {
-                        for (double v; ls >> v;) windows[kind].push_back(v);
-                    } else if (tag == "ERROR") {
-                        errors[kind] = line.substr(6);
-                    }
-                }
-                if (!got && errors[kind].empty()) errors[kind] = "no result";
+                results.add(r, kind, outputs[kind], threads);
             }
-            // Paired ratios of this run.
-            if (perRun["foldback"].size() == static_cast<std::size_t>(r + 1))
-                for (const auto& kind : clients)
-                    if (perRun[kind].size() == static_cast<std::size_t>(r + 1))
-                        pairedRatio[kind].push_back(perRun["foldback"].back() /
-                                                    perRun[kind].back());
         }
         run("bash '" + rigs + "/jack-down.sh' " + server + " >/dev/null 2>&1");
 
-        std::printf("period %s frames (%.3f ms)\n", period.c_str(),
-                    std::atof(period.c_str()) / 48.0);
-        std::printf("  %-10s %14s %14s %6s   %-24s %s\n", "client", "median ns/per", "p99 ns/per",
-                    "runs", "Foldback / this (medians)", "median of per-run ratios");
-        const double fb = perRun.count("foldback") ? percentile(perRun["foldback"], 0.5) : NAN;
-        for (const auto& kind : clients) {
-            if (perRun[kind].empty()) {
-                std::printf("  %-10s unavailable: %s\n", kind.c_str(), errors[kind].c_str());
-                ok = false;
-                continue;
-            }
-            const double med = percentile(perRun[kind], 0.5);
-            const double p99 = percentile(windows[kind], 0.99);
-            std::printf("  %-10s %14.0f %14.0f %6zu   %-24.3f %.3f\n", kind.c_str(), med, p99,
-                        perRun[kind].size(), fb / med, percentile(pairedRatio[kind], 0.5));
-        }
-        if (!std::isnan(fb) && !perRun["raw"].empty()) {
-            const double vsRaw = fb / percentile(perRun["raw"], 0.5);
+        ok &= results.print(period, clients);
+        const double fb = results.median("foldback");
+        if (!std::isnan(fb) && results.has("raw")) {
+            const double vsRaw = fb / results.median("raw");
             const bool okRaw = vsRaw <= 1.10;
             bool belowOthers = true;
             for (const char* other : {"portaudio", "rtaudio"})
-                if (!perRun[other].empty()) belowOthers &= fb < percentile(perRun[other], 0.5);
+                if (results.has(other)) belowOthers &= fb < results.median(other);
             std::printf(
                 "  acceptance: Foldback/raw %.3f (<= 1.10: %s), below PortAudio and RtAudio: "
                 "%s\n\n",
