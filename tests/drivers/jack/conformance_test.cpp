@@ -4,14 +4,12 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
-#include <iostream>
 #include <set>
-#include <sstream>
 #include <string>
 
-#include "conformance.hpp"
-#include "report_format.hpp"
 #include "support.hpp"
+#include "support/certify.hpp"
+#include "support/registry.hpp"
 
 namespace fc = foldback::conformance;
 
@@ -19,10 +17,7 @@ namespace foldback::jacktest {
 namespace {
 
 FoldbackInstantiateFn entry() {
-    static const FoldbackInstantiateFn fn = [] {
-        void* lib = dlopen(driverPath(), RTLD_NOW | RTLD_LOCAL);
-        return lib ? reinterpret_cast<FoldbackInstantiateFn>(dlsym(lib, "instantiateDriver")) : nullptr;
-    }();
+    static const FoldbackInstantiateFn fn = testsupport::openFactory(driverPath());
     return fn;
 }
 
@@ -58,14 +53,8 @@ TEST(JackConformance, CertifiesOnAPrivateJackd) {
     o.configToml = kConfig;
     o.streamSeconds = 3.0;
     o.verbose = true;
-    std::ostringstream log;
-    const fc::Report r = fc::run(o, log);
-    std::ostringstream text;
-    fc::printText(r, text);
-    std::cout << log.str() << '\n' << text.str();
-    std::set<std::string> failed;
-    for (const auto& c : r.checks)
-        if (std::string(fc::detail::statusName(c)) == "FAIL") failed.insert(c.id);
+    const fc::Report r = testsupport::certify(o);
+    const std::set<std::string> failed = testsupport::checkIds(r, "FAIL");
     EXPECT_TRUE(r.passed());
     EXPECT_EQ(failed, std::set<std::string>{});
     EXPECT_GE(r.checks.size(), 150u);

@@ -39,21 +39,6 @@ class JackDriver : public ::testing::Test {
     void SetUp() override { ASSERT_TRUE(startServer()); }
 };
 
-void startStream(Driver& d, Host& h, long size = 0) {
-    ASSERT_EQ(d.nameResult(), ASE_SUCCESS);
-    ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();
-    ASSERT_EQ(h.createBuffers(d, size), ASE_OK) << d.errorMessage();
-    ASSERT_EQ(d.start(), ASE_OK) << d.errorMessage();
-    ASSERT_TRUE(h.waitSwitches(20)) << "no switches";
-}
-
-long long positionJumps(const std::vector<SwitchRecord>& recs, long size) {
-    long long jumps = 0;
-    for (std::size_t i = 1; i < recs.size(); ++i)
-        if (recs[i].position - recs[i - 1].position != size) ++jumps;
-    return jumps;
-}
-
 // ---- init without a server / without libjack ---------------------------------------------
 
 TEST(JackInit, WithoutAServerInitSaysSoStartsNoneAndStaysQuiet) {

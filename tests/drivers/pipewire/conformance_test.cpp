@@ -13,26 +13,18 @@
 // advance 1333333 ns per 64 frames (driver_test.cpp, the stream tests, check ±1 %).
 #include <gtest/gtest.h>
 
-#include <iostream>
 #include <set>
-#include <sstream>
 #include <string>
 
-#include "conformance.hpp"
-#include "report_format.hpp"
 #include "support.hpp"
+#include "support/certify.hpp"
 
 namespace fc = foldback::conformance;
 
 namespace foldback::pwtest {
 namespace {
 
-std::set<std::string> ids(const fc::Report& r, const char* status) {
-    std::set<std::string> out;
-    for (const auto& c : r.checks)
-        if (std::string(fc::detail::statusName(c)) == status) out.insert(c.id);
-    return out;
-}
+using testsupport::checkIds;
 
 TEST(PipeWireConformance, CertifiesWithTheLoopThroughTheNullSinkMonitor) {
     ASSERT_TRUE(startDaemon());
@@ -46,14 +38,11 @@ TEST(PipeWireConformance, CertifiesWithTheLoopThroughTheNullSinkMonitor) {
     o.configToml = config;
     o.streamSeconds = 3.0;
     o.verbose = true;
-    std::ostringstream log;
-    const fc::Report r = fc::run(o, log);
-    std::ostringstream text;
-    fc::printText(r, text);
-    std::cout << log.str() << '\n' << text.str();
-    SCOPED_TRACE(text.str());
+    std::string text;
+    const fc::Report r = testsupport::certify(o, &text);
+    SCOPED_TRACE(text);
     EXPECT_TRUE(r.passed());
-    EXPECT_EQ(ids(r, "FAIL"), std::set<std::string>{});
+    EXPECT_EQ(checkIds(r, "FAIL"), std::set<std::string>{});
     EXPECT_GE(r.checks.size(), 150u);
     EXPECT_EQ(r.bufferSize, 64);
     EXPECT_EQ(r.measuredRoundTrip, r.reportedRoundTrip);

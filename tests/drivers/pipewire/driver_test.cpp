@@ -27,14 +27,6 @@ class PipeWireDriver : public ::testing::Test {
     void SetUp() override { ASSERT_TRUE(startDaemon()); }
 };
 
-void startStream(Driver& d, Host& h, long size = 0) {
-    ASSERT_EQ(d.nameResult(), ASE_SUCCESS);
-    ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();
-    ASSERT_EQ(h.createBuffers(d, size), ASE_OK) << d.errorMessage();
-    ASSERT_EQ(d.start(), ASE_OK) << d.errorMessage();
-    ASSERT_TRUE(h.waitSwitches(20)) << "no switches";
-}
-
 // ---- init without a daemon ------------------------------------------------------------------
 
 TEST(PipeWireInit, WithoutADaemonInitFailsFastAndSaysWhatToDo) {
