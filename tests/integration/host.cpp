@@ -1,17 +1,12 @@
 #include "host.hpp"
 
-#include <dlfcn.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <stdexcept>
 #include <utility>
+
+#include "support/registry.hpp"
 
 #ifndef FOLDBACK_ITEST_LOOPBACK_SO
 #error "FOLDBACK_ITEST_LOOPBACK_SO must name the loopback driver (see CMakeLists.txt)"
@@ -19,74 +14,18 @@
 
 namespace foldback::itest {
 
-namespace fs = std::filesystem;
-
-std::int64_t nowNs() noexcept {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-void sleepMs(double ms) {
-    const std::int64_t until = nowNs() + static_cast<std::int64_t>(ms * 1e6);
-    struct timespec ts {
-        static_cast<time_t>(until / 1'000'000'000), static_cast<long>(until % 1'000'000'000)
-    };
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
-    }
-}
-
 // ---- sandbox ------------------------------------------------------------------------------
 
-namespace {
-
-std::string gSandbox;
-
-void removeSandbox() {
-    std::error_code ec;
-    if (!gSandbox.empty()) fs::remove_all(gSandbox, ec);
-}
-
-}  // namespace
-
 const std::string& sandbox() {
-    static const bool made = [] {
-        // A child host of the parent test shares the parent's sandbox (and leaves it alone).
-        if (const char* given = ::getenv("FOLDBACK_ITEST_SANDBOX"); given && *given) {
-            gSandbox = given;
-            fs::create_directories(fs::path(gSandbox) / "drivers");
-            fs::create_directories(fs::path(gSandbox) / "xdg");
-            ::setenv("FOLDBACK_DRIVER_PATH", (fs::path(gSandbox) / "drivers").c_str(), 1);
-            ::setenv("XDG_CONFIG_HOME", (fs::path(gSandbox) / "xdg").c_str(), 1);
-            return true;
-        }
-        std::string tmpl = (fs::temp_directory_path() / "foldback-itest-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        ::chmod(tmpl.c_str(), 0755);
-        gSandbox = tmpl;
-        fs::create_directories(fs::path(tmpl) / "drivers");
-        fs::create_directories(fs::path(tmpl) / "xdg");
-        // Only our root, and a user root that holds nothing: no overlay from ~ can leak in.
-        ::setenv("FOLDBACK_DRIVER_PATH", (fs::path(tmpl) / "drivers").c_str(), 1);
-        ::setenv("XDG_CONFIG_HOME", (fs::path(tmpl) / "xdg").c_str(), 1);
-        std::atexit(&removeSandbox);
-        return true;
-    }();
-    (void)made;
-    return gSandbox;
+    // A child host of the parent test shares the parent's sandbox (and leaves it alone).
+    return testsupport::sandbox(
+        {.prefix = "foldback-itest-", .adoptEnv = "FOLDBACK_ITEST_SANDBOX"});
 }
 
 std::string addInstance(const std::string& name, const std::string& configToml) {
-    const fs::path dir = fs::path(sandbox()) / "drivers" / name;
-    fs::create_directories(dir);
-    std::ofstream(dir / "driver") << loopbackPath() << "\n";
-    std::ofstream(dir / "description") << "integration test instance " << name << "\n";
-    std::error_code ec;
-    if (configToml.empty())
-        fs::remove(dir / "config.toml", ec);
-    else
-        std::ofstream(dir / "config.toml") << configToml;
-    return name;
+    return testsupport::writeInstance(sandbox(), name, loopbackPath(),
+                                      "integration test instance " + name, configToml,
+                                      /*writeEmpty=*/false);
 }
 
 const char* loopbackPath() {
@@ -94,45 +33,21 @@ const char* loopbackPath() {
 }
 
 FoldbackInstantiateFn loopbackFactory() {
-    static const FoldbackInstantiateFn fn = [] {
-        // Never dlclosed: a driver never unloads under a host that may still hold threads.
-        void* lib = ::dlopen(loopbackPath(), RTLD_NOW | RTLD_LOCAL);
-        if (!lib) throw std::runtime_error(std::string("dlopen: ") + ::dlerror());
-        auto f = reinterpret_cast<FoldbackInstantiateFn>(::dlsym(lib, "instantiateDriver"));
-        if (!f) throw std::runtime_error("the loopback driver exports no instantiateDriver");
-        return f;
-    }();
+    static const FoldbackInstantiateFn fn =
+        testsupport::loadFactory(loopbackPath(), "the loopback driver");
     return fn;
 }
 
 // ---- Driver -------------------------------------------------------------------------------
 
-Driver::Driver(const std::string& instanceName) {
-    (void)sandbox();
-    d_ = loopbackFactory()();
-    if (d_) nameResult_ = future(kFoldbackSetInstanceName, const_cast<char*>(instanceName.c_str()));
-}
-
-Driver& Driver::operator=(Driver&& other) noexcept {
-    if (this != &other) {
-        release();
-        d_ = std::exchange(other.d_, nullptr);
-        nameResult_ = other.nameResult_;
-    }
-    return *this;
-}
-
-long Driver::release() {
-    if (!d_) return -1;
-    FoldbackDriver* d = std::exchange(d_, nullptr);
-    return static_cast<long>(d->lpVtbl->release(d));
-}
+Driver::Driver(const std::string& instanceName)
+    : testsupport::Driver(((void)sandbox(), loopbackFactory()), instanceName) {}
 
 std::string Driver::errorMessage() const {
     // The contract: at most 124 bytes including the NUL. Poison the rest to see overruns.
     char text[256];
     std::memset(text, 0x5a, sizeof text);
-    v().getErrorMessage(d_, text);
+    v().getErrorMessage(get(), text);
     const void* nul = std::memchr(text, 0, 124);
     EXPECT_NE(nul, nullptr) << "getErrorMessage wrote no NUL within 124 bytes";
     for (std::size_t i = 124; i < sizeof text; ++i)
@@ -160,7 +75,7 @@ FoldbackCounters Driver::counters() const {
 
 double Driver::sampleRate() const {
     double rate = 0;
-    if (v().getSampleRate(d_, &rate) != ASE_OK) return -1;
+    if (v().getSampleRate(get(), &rate) != ASE_OK) return -1;
     return rate;
 }
 
@@ -297,12 +212,7 @@ void Host::clear() {
 }
 
 bool Host::waitSwitches(long long n, double timeoutMs) const {
-    const std::int64_t until = nowNs() + static_cast<std::int64_t>(timeoutMs * 1e6);
-    while (switches() < n) {
-        if (nowNs() > until) return false;
-        sleepMs(1);
-    }
-    return true;
+    return testsupport::waitFor([&] { return switches() >= n; }, timeoutMs, 1);
 }
 
 void Host::recordSwitch(SwitchRecord& rec, long index, ASIOBool direct) noexcept {

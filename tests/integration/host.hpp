@@ -21,11 +21,13 @@
 
 #include "foldback/asio.h"
 #include "foldback/driver.h"
+#include "support/clock.hpp"
+#include "support/driver.hpp"
 
 namespace foldback::itest {
 
-std::int64_t nowNs() noexcept;
-void sleepMs(double ms);
+using testsupport::nowNs;
+using testsupport::sleepMs;
 
 // ---- the private registry ----------------------------------------------------------------
 
@@ -44,43 +46,21 @@ FoldbackInstantiateFn loopbackFactory();
 
 // ---- one driver object -------------------------------------------------------------------
 
-class Driver {
+// testsupport::Driver on the loopback driver, with what these tests add.
+class Driver : public testsupport::Driver {
   public:
     Driver() = default;
     // instantiateDriver + future(kFoldbackSetInstanceName, name). Check ok() and nameResult().
     explicit Driver(const std::string& instanceName);
-    ~Driver() { release(); }
-    Driver(Driver&& other) noexcept : d_(other.d_), nameResult_(other.nameResult_) {
-        other.d_ = nullptr;
-    }
-    Driver& operator=(Driver&& other) noexcept;
-    Driver(const Driver&) = delete;
-    Driver& operator=(const Driver&) = delete;
+    Driver(Driver&&) noexcept = default;
+    Driver& operator=(Driver&&) noexcept = default;
 
-    bool ok() const { return d_ != nullptr; }
-    ASIOError nameResult() const { return nameResult_; }
-    FoldbackDriver* get() const { return d_; }
-    const FoldbackDriverVtbl& v() const { return *d_->lpVtbl; }
-    // Drops our reference now (the final release: stops, joins, frees). Returns the
-    // remaining count, or -1 when there was no object.
-    long release();
-
-    ASIOBool init() const { return v().init(d_, nullptr); }
+    // Also checks the contract: a NUL within 124 bytes, nothing written beyond.
     std::string errorMessage() const;
-    ASIOError start() const { return v().start(d_); }
-    ASIOError stop() const { return v().stop(d_); }
-    ASIOError disposeBuffers() const { return v().disposeBuffers(d_); }
-    ASIOError latencies(long& in, long& out) const { return v().getLatencies(d_, &in, &out); }
-    ASIOError channels(long& in, long& out) const { return v().getChannels(d_, &in, &out); }
-    ASIOError future(long selector, void* opt) const { return v().future(d_, selector, opt); }
     ASIOError fault(long kind, long value = 0) const;
     FoldbackCounters counters() const;  // zeroes when the selector fails (and ADD_FAILUREs)
     ASIOError status(FoldbackStatus& s) const { return future(kFoldbackGetStatus, &s); }
     double sampleRate() const;
-
-  private:
-    FoldbackDriver* d_ = nullptr;
-    ASIOError nameResult_ = ASE_NotPresent;
 };
 
 // ---- the host ---------------------------------------------------------------------------

@@ -133,12 +133,7 @@ void LoopProbe::onSwitch(const SwitchRecord& rec) noexcept {
 }
 
 bool LoopProbe::waitComplete(double timeoutMs) const {
-    const std::int64_t until = nowNs() + static_cast<std::int64_t>(timeoutMs * 1e6);
-    while (!complete()) {
-        if (nowNs() > until) return false;
-        sleepMs(2);
-    }
-    return true;
+    return testsupport::waitFor([&] { return complete(); }, timeoutMs);
 }
 
 std::int64_t LoopProbe::firstSound(long input) const {

@@ -18,6 +18,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "support/clock.hpp"
+#include "support/registry.hpp"
+
 #ifndef FOLDBACK_CLI
 #error "FOLDBACK_CLI must name the foldback executable"
 #endif
@@ -30,38 +33,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string gSandbox;
-
-void removeSandbox() {
-    std::error_code ec;
-    if (!gSandbox.empty() && !::getenv("FOLDBACK_TOOLTEST_KEEP")) fs::remove_all(gSandbox, ec);
-}
-
 double now() {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+    return static_cast<double>(testsupport::nowNs()) * 1e-9;
 }
 
 }  // namespace
 
 const std::string& sandbox() {
-    static const bool made = [] {
-        std::string tmpl = (fs::temp_directory_path() / "foldback-tooltest-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        ::chmod(tmpl.c_str(), 0755);
-        gSandbox = tmpl;
-        fs::create_directories(fs::path(tmpl) / "drivers");
-        fs::create_directories(fs::path(tmpl) / "xdg");
-        fs::create_directories(fs::path(tmpl) / "files");
-        // Only our root and an empty user root: nothing from ~ leaks in.
-        ::setenv("FOLDBACK_DRIVER_PATH", (fs::path(tmpl) / "drivers").c_str(), 1);
-        ::setenv("XDG_CONFIG_HOME", (fs::path(tmpl) / "xdg").c_str(), 1);
-        std::atexit(&removeSandbox);
-        return true;
+    // Only our root and an empty user root: nothing from ~ leaks in.
+    static const std::string& dir = []() -> const std::string& {
+        const std::string& made = testsupport::sandbox(
+            {.prefix = "foldback-tooltest-", .keepEnv = "FOLDBACK_TOOLTEST_KEEP"});
+        fs::create_directories(fs::path(made) / "files");
+        return made;
     }();
-    (void)made;
-    return gSandbox;
+    return dir;
 }
 
 std::string file(const std::string& name) {
@@ -70,12 +56,8 @@ std::string file(const std::string& name) {
 
 std::string addInstance(const std::string& name, const std::string& driverSo,
                         const std::string& configToml) {
-    const fs::path dir = fs::path(sandbox()) / "drivers" / name;
-    fs::create_directories(dir);
-    std::ofstream(dir / "driver") << driverSo << "\n";
-    std::ofstream(dir / "description") << "test instance " << name << "\n";
-    std::ofstream(dir / "config.toml") << configToml;
-    return name;
+    return testsupport::writeInstance(sandbox(), name, driverSo, "test instance " + name,
+                                      configToml);
 }
 
 CliResult cli(const std::vector<std::string>& args, double timeoutSeconds, double signalAfter,

@@ -1,6 +1,5 @@
 #include "support.hpp"
 
-#include <dlfcn.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,6 +14,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "support/registry.hpp"
+
 namespace fs = std::filesystem;
 
 // ASan and UBSan end a process through their own exit path (no atexit, no signal): the
@@ -22,31 +23,6 @@ namespace fs = std::filesystem;
 extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 namespace foldback::alsatest {
-
-std::int64_t nowNs() noexcept {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-void sleepMs(double ms) {
-    struct timespec ts {
-        static_cast<time_t>(ms / 1000), static_cast<long>(std::fmod(ms, 1000.0) * 1e6)
-    };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
-std::string run(const std::string& command, int* status) {
-    std::string out;
-    FILE* p = popen(command.c_str(), "r");
-    if (!p) return out;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    const int st = pclose(p);
-    if (status) *status = st;
-    return out;
-}
 
 namespace {
 
@@ -132,11 +108,7 @@ const std::string& sandbox() {
 }
 
 FoldbackInstantiateFn entry() {
-    static FoldbackInstantiateFn fn = [] {
-        void* lib = dlopen(FOLDBACK_ALSATEST_DRIVER, RTLD_NOW | RTLD_LOCAL);
-        if (!lib) return FoldbackInstantiateFn(nullptr);
-        return reinterpret_cast<FoldbackInstantiateFn>(dlsym(lib, "instantiateDriver"));
-    }();
+    static FoldbackInstantiateFn fn = testsupport::openFactory(FOLDBACK_ALSATEST_DRIVER);
     return fn;
 }
 
@@ -315,12 +287,7 @@ ASIOError Host::createBuffers(const Driver& d, long size) {
 }
 
 bool Host::waitSwitches(long long n, double timeoutMs) const {
-    const std::int64_t until = nowNs() + static_cast<std::int64_t>(timeoutMs * 1e6);
-    while (switches() < n) {
-        if (nowNs() > until) return false;
-        sleepMs(2);
-    }
-    return true;
+    return testsupport::waitFor([&] { return switches() >= n; }, timeoutMs);
 }
 
 std::vector<long> Host::roundTrips() const {

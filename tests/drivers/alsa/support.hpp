@@ -12,13 +12,14 @@
 
 #include "foldback/asio.h"
 #include "foldback/driver.h"
+#include "support/clock.hpp"
+#include "support/shell.hpp"
 
 namespace foldback::alsatest {
 
-std::int64_t nowNs() noexcept;
-void sleepMs(double ms);
-// Runs a shell command; returns its stdout.
-std::string run(const std::string& command, int* status = nullptr);
+using testsupport::nowNs;
+using testsupport::run;
+using testsupport::sleepMs;
 
 // ---- engines -------------------------------------------------------------------------
 // jackd -d dummy named "fbalsa-<pid>" (jack-up.sh; JACK_DEFAULT_SERVER is exported).
