@@ -235,6 +235,16 @@ void Host::onRate(double rate) noexcept {
     rateCount_.store(k + 1, std::memory_order_release);
 }
 
+int countingCreator(void* context, pthread_t* thread, void* (*fn)(void*), void* arg) {
+    auto* log = static_cast<CreatorLog*>(context);
+    const int r = pthread_create(thread, nullptr, fn, arg);
+    if (r == 0) {
+        log->calls.fetch_add(1);
+        log->last.store(*thread);
+    }
+    return r;
+}
+
 void startStream(const Driver& d, Host& h, long size) {
     ASSERT_EQ(d.nameResult(), ASE_SUCCESS);
     ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();

@@ -115,6 +115,14 @@ class Host {
     long offsetTurn_ = 0;
 };
 
+// A host's thread creator (kFoldbackSetThreadCreator) that counts the threads it made:
+// FoldbackThreadCreator{&countingCreator, &log}.
+struct CreatorLog {
+    std::atomic<int> calls{0};
+    std::atomic<pthread_t> last{};  // the newest thread it made
+};
+int countingCreator(void* context, pthread_t* thread, void* (*fn)(void*), void* arg);
+
 // [control-thread] init, createBuffers(size), start, and 20 switches, each a fatal gtest
 // failure (ASSERT_NO_FATAL_FAILURE around the call).
 void startStream(const Driver& d, Host& h, long size = 0);

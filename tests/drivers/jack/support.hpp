@@ -13,6 +13,8 @@
 
 namespace foldback::jacktest {
 
+using testsupport::countingCreator;
+using testsupport::CreatorLog;
 using testsupport::MessageRecord;
 using testsupport::nowNs;
 using testsupport::positionJumps;

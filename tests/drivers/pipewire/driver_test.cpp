@@ -241,21 +241,6 @@ TEST_F(PipeWireDriver, AnXrunIsACountedOverloadAndAResyncOnlyWithLostFrames) {
 
 // ---- threads -----------------------------------------------------------------------------
 
-struct CreatorLog {
-    std::atomic<int> calls{0};
-    std::atomic<pthread_t> last{};
-};
-
-int countingCreator(void* context, pthread_t* thread, void* (*fn)(void*), void* arg) {
-    auto* log = static_cast<CreatorLog*>(context);
-    const int r = pthread_create(thread, nullptr, fn, arg);
-    if (r == 0) {
-        log->calls.fetch_add(1);
-        log->last.store(*thread);
-    }
-    return r;
-}
-
 TEST_F(PipeWireDriver, TheHostsThreadCreatorMakesTheDataThreadAndItRunsRealtime) {
     Driver d(addInstance("pw-creator"));
     ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();

@@ -15,6 +15,8 @@
 
 namespace foldback::pwtest {
 
+using testsupport::countingCreator;
+using testsupport::CreatorLog;
 using testsupport::Host;
 using testsupport::HostOptions;
 using testsupport::MessageRecord;
