@@ -20,8 +20,9 @@
 //                            atomics and libjack's lock-free getters only (checked by the
 //                            RT-safety interposer: the whole callback is a checked scope).
 //   libjack's other threads  buffer-size, rate, xrun, latency and shutdown callbacks only
-//                            set atomics and post a semaphore.
-//   the driver's worker      turns a period change into KitContext::bufferSizeChanged and a
+//                            set atomics and wake the worker.
+//   the driver's worker      (kit/engine_link.hpp) turns a period change into
+//   KitContext::bufferSizeChanged and a
 //                            shutdown into KitContext::resetRequest, never on the audio
 //                            thread (the kit takes a lock there) and only while the stream
 //                            runs; outside a stream the control thread catches up.
@@ -49,7 +50,6 @@
 //   is the kit's own 64-bit count.
 #include <jack/jack.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <time.h>
 #include <toml++/toml.h>
 
@@ -65,12 +65,12 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "drivers/jack/libjack.hpp"
 #include "kit/backend.hpp"
+#include "kit/engine_link.hpp"
 #include "kit/entry_points.hpp"
 #include "kit/error.hpp"
 #include "kit/rt_scope.hpp"
@@ -182,11 +182,8 @@ Settings readSettings(const KitContext& kit) {
 
 class JackBackend final : public Backend {
   public:
-    JackBackend() { sem_init(&wake_, 0, 0); }
-    ~JackBackend() override {
-        close();
-        sem_destroy(&wake_);
-    }
+    JackBackend() = default;
+    ~JackBackend() override { close(); }
 
     Style style() const noexcept override { return Style::Engine; }
 
@@ -225,16 +222,12 @@ class JackBackend final : public Backend {
         if (client_) {
             // After a shutdown the handle is dead but still owns memory: closing it is the
             // only way to free it, and jack_deactivate would only talk to a closed socket.
-            if (active_ && !lost_.load()) lib_->deactivate(client_);
+            if (active_ && !link_.lost()) lib_->deactivate(client_);
             lib_->client_close(client_);  // no callback runs after this
             client_ = nullptr;
             active_ = false;
         }
-        if (worker_.joinable()) {
-            quit_.store(true);
-            sem_post(&wake_);
-            worker_.join();
-        }
+        link_.stopWorker();
         if (debugOn_) {
             debugMessages(false);
             debugOn_ = false;
@@ -249,7 +242,7 @@ class JackBackend final : public Backend {
 
     Latency latency(long bufferSize) const override {
         (void)bufferSize;  // JACK's ranges are for the server's period; the kit adds its FIFO
-        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
         const_cast<JackBackend*>(this)->catchUpPeriod();  // getBufferSize is current after this
         long in = 0, out = 0;
         if (active_)
@@ -261,7 +254,7 @@ class JackBackend final : public Backend {
     }
 
     void prepare(const StreamSetup& setup) override {
-        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
         hostFrames_ = setup.bufferSize;
         activeInputs_ = setup.activeInputs;
         inPtr_.assign(inPorts_.size(), nullptr);
@@ -278,17 +271,17 @@ class JackBackend final : public Backend {
         latencyDirty_.store(false);
         // From here until unprepare() the kit's prepared state is the control thread's:
         // the worker leaves period changes to start().
-        std::lock_guard<std::mutex> lock(kitMutex_);
+        std::lock_guard<std::mutex> lock(link_.kitMutex());
         hostPrepared_ = true;
     }
     void unprepare() noexcept override {
-        std::lock_guard<std::mutex> lock(kitMutex_);
+        std::lock_guard<std::mutex> lock(link_.kitMutex());
         hostPrepared_ = false;
         hostFrames_ = 0;
     }
 
     void start() override {
-        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
         xruns_.store(0);
         ratePending_.store(0);
         first_ = true;
@@ -296,7 +289,7 @@ class JackBackend final : public Backend {
         clockCheck_ = 0;
         bool announce = false;
         {
-            std::lock_guard<std::mutex> lock(kitMutex_);
+            std::lock_guard<std::mutex> lock(link_.kitMutex());
             const long period = static_cast<long>(serverPeriod_.load());
             if (period != hostFrames_) {
                 // The host created its buffers at another size than the server runs now:
@@ -305,32 +298,19 @@ class JackBackend final : public Backend {
                 toldPeriod_ = -1;
                 announce = true;
             }
-            streaming_.store(true, std::memory_order_seq_cst);
+            link_.open();
         }
-        if (announce) sem_post(&wake_);
+        if (announce) link_.wake();
     }
 
-    void stop() noexcept override {
-        streaming_.store(false, std::memory_order_seq_cst);
-        // A period inside KitContext::process finishes; none starts after this. (A host
-        // calling stop from its own callback is on the process thread: nothing to wait for.)
-        const pthread_t self = pthread_self();
-        if (!(processThreadKnown_.load() && pthread_equal(processThread_.load(), self))) {
-            while (inProcess_.load(std::memory_order_seq_cst) != 0) {
-                timespec ts{0, 100'000};
-                nanosleep(&ts, nullptr);
-            }
-        }
-        // Nor does a worker call into the kit (unless this is that call).
-        if (!(worker_.joinable() && pthread_equal(workerThread_, self))) {
-            std::lock_guard<std::mutex> lock(kitMutex_);
-        }
-    }
+    // A period inside KitContext::process finishes; none starts after this (a host calling
+    // stop from its own callback is on the process thread: nothing to wait for).
+    void stop() noexcept override { link_.close(); }
 
     DeviceIo begin() noexcept override { return {}; }  // Style::Engine: unused
     void end() noexcept override {}
 
-    bool deviceLost() const noexcept override { return lost_.load(std::memory_order_acquire); }
+    bool deviceLost() const noexcept override { return link_.lost(); }
     const char* lostMessage() const noexcept override { return lostText_.c_str(); }
 
     std::vector<DeviceCandidate> discover() const override {
@@ -441,8 +421,7 @@ class JackBackend final : public Backend {
         if (lib_->on_info_shutdown)
             lib_->on_info_shutdown(client_, &JackBackend::onInfoShutdown, this);
 
-        worker_ = std::thread([this] { work(); });
-        workerThread_ = worker_.native_handle();
+        link_.startWorker(*kit_, [this] { tellPeriod(); });
 
         caps.sampleType = ASIOSTFloat32LSB;
         const long p = static_cast<long>(period);
@@ -579,8 +558,8 @@ class JackBackend final : public Backend {
     // [control, not streaming] A period change the kit has not heard of yet: caps only
     // (the kit has no stream yet, or it is stopped: start() announces it then).
     void catchUpPeriod() {
-        std::lock_guard<std::mutex> lock(kitMutex_);
-        if (streaming_.load() || hostPrepared_) return;  // the worker, or start(), tells it
+        std::lock_guard<std::mutex> lock(link_.kitMutex());
+        if (link_.streaming() || hostPrepared_) return;  // the worker, or start(), tells it
         const long p = static_cast<long>(serverPeriod_.load());
         if (p != toldPeriod_) {
             toldPeriod_ = p;
@@ -588,28 +567,12 @@ class JackBackend final : public Backend {
         }
     }
 
-    void work() noexcept {
-        for (;;) {
-            while (sem_wait(&wake_) != 0 && errno == EINTR) {
-            }
-            if (quit_.load()) return;
-            std::lock_guard<std::mutex> lock(kitMutex_);
-            // Outside a stream the kit's state belongs to the control thread (init is still
-            // filling it in, createBuffers / disposeBuffers may be building or tearing it
-            // down): the control thread catches up (catchUpPeriod) instead.
-            if (!streaming_.load()) continue;
-            if (lost_.load()) {
-                if (!resetSent_) {
-                    resetSent_ = true;
-                    kit_->resetRequest();
-                }
-                continue;
-            }
-            const long p = static_cast<long>(serverPeriod_.load());
-            if (p != toldPeriod_) {
-                toldPeriod_ = p;
-                kit_->bufferSizeChanged({p, p, p, 0});
-            }
+    // [worker, kit mutex held, streaming] A server period the kit has not heard of.
+    void tellPeriod() noexcept {
+        const long p = static_cast<long>(serverPeriod_.load());
+        if (p != toldPeriod_) {
+            toldPeriod_ = p;
+            kit_->bufferSizeChanged({p, p, p, 0});
         }
     }
 
@@ -621,15 +584,10 @@ class JackBackend final : public Backend {
 
     void process(jack_nframes_t frames) noexcept {
         RtScope scope(*hooks_);
-        inProcess_.fetch_add(1, std::memory_order_seq_cst);
-        if (!streaming_.load(std::memory_order_seq_cst)) {
+        if (!link_.enter()) {
             silence(frames);
-            inProcess_.fetch_sub(1, std::memory_order_release);
+            link_.leave();
             return;
-        }
-        if (!processThreadKnown_.load(std::memory_order_relaxed)) {
-            processThread_.store(pthread_self(), std::memory_order_relaxed);
-            processThreadKnown_.store(true, std::memory_order_release);
         }
         for (std::size_t c = 0; c < inPorts_.size(); ++c)
             inPtr_[c] = activeInputs_[c] ? lib_->port_get_buffer(inPorts_[c], frames) : nullptr;
@@ -695,7 +653,7 @@ class JackBackend final : public Backend {
 
         kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs,
                       delta);
-        inProcess_.fetch_sub(1, std::memory_order_release);
+        link_.leave();
     }
 
     void silence(jack_nframes_t frames) noexcept {
@@ -706,7 +664,7 @@ class JackBackend final : public Backend {
 
     static int onBufferSize(jack_nframes_t frames, void* arg) noexcept {
         auto* self = static_cast<JackBackend*>(arg);
-        if (frames != self->serverPeriod_.exchange(frames)) sem_post(&self->wake_);
+        if (frames != self->serverPeriod_.exchange(frames)) self->link_.wake();
         return 0;
     }
     static int onSampleRate(jack_nframes_t rate, void* arg) noexcept {
@@ -747,9 +705,7 @@ class JackBackend final : public Backend {
         static_cast<JackBackend*>(arg)->markLost();
     }
     // Idempotent: jackd2 calls both shutdown callbacks.
-    void markLost() noexcept {
-        if (!lost_.exchange(true, std::memory_order_acq_rel)) sem_post(&wake_);
-    }
+    void markLost() noexcept { link_.markLost(); }
 
     // ---- state -------------------------------------------------------------------------
     KitContext* kit_ = nullptr;
@@ -781,13 +737,9 @@ class JackBackend final : public Backend {
     EngineClock engineClock_ = EngineClock::Monotonic;
     int clockCheck_ = 0;
     std::int64_t offset_ = 0;
-    std::atomic<pthread_t> processThread_{};
-    std::atomic<bool> processThreadKnown_{false};
 
-    // Shared.
-    std::atomic<bool> streaming_{false};
-    std::atomic<int> inProcess_{0};
-    std::atomic<bool> lost_{false};
+    // Shared. The window into the kit, the worker and the lost server (kit/engine_link.hpp).
+    EngineLink link_;
     std::atomic<jack_nframes_t> serverPeriod_{0};
     std::atomic<jack_nframes_t> serverRate_{0};
     std::atomic<long> xruns_{0};
@@ -795,15 +747,9 @@ class JackBackend final : public Backend {
     std::atomic<long> seenIn_{-1}, seenOut_{-1};
     std::atomic<double> ratePending_{0};
 
-    // Worker.
-    sem_t wake_{};
-    std::atomic<bool> quit_{false};
-    std::thread worker_;
-    pthread_t workerThread_{};
-    std::mutex kitMutex_;        // worker and control threads only, never the process thread
-    long toldPeriod_ = 0;        // the period the kit knows (under kitMutex_)
-    bool resetSent_ = false;     // under kitMutex_
-    bool hostPrepared_ = false;  // between prepare() and unprepare(); under kitMutex_
+    // Under link_.kitMutex() (worker and control threads only, never the process thread).
+    long toldPeriod_ = 0;        // the period the kit knows
+    bool hostPrepared_ = false;  // between prepare() and unprepare()
 };
 
 std::unique_ptr<Backend> makeBackend() {

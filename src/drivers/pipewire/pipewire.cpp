@@ -37,8 +37,8 @@
 // Threads
 //   PipeWire's data thread  period(): stack work, atomics, the kit's period (an RtScope
 //                           around all of it for the RT-safety interposer).
-//   PipeWire's loop thread  onEvent(): sets atomics and posts the worker's semaphore.
-//   the driver's worker     turns a quantum change or new clock settings into
+//   PipeWire's loop thread  onEvent(): sets atomics and wakes the worker.
+//   the driver's worker     (kit/engine_link.hpp) turns a quantum change or new clock settings into
 //                           bufferSizeChanged and a lost daemon into resetRequest, never on
 //                           the data thread (the kit takes a lock there) and only while the
 //                           stream runs; outside a stream the control thread catches up.
@@ -54,7 +54,6 @@
 // driver node stamps it) is handed to the kit as is; clock.position is used only as a
 // delta (a jump beyond the previous cycle's length = frames lost, which the kit turns into
 // a position jump with kAsioOverload and kAsioResyncRequest).
-#include <semaphore.h>
 #include <time.h>
 #include <toml++/toml.h>
 
@@ -74,6 +73,7 @@
 #include "drivers/pipewire/pwio.h"
 #include "kit/audio_thread.hpp"
 #include "kit/backend.hpp"
+#include "kit/engine_link.hpp"
 #include "kit/entry_points.hpp"
 #include "kit/error.hpp"
 #include "kit/rt_scope.hpp"
@@ -171,11 +171,8 @@ struct Target {
 
 class PipeWireBackend final : public Backend {
   public:
-    PipeWireBackend() { sem_init(&wake_, 0, 0); }
-    ~PipeWireBackend() override {
-        close();
-        sem_destroy(&wake_);
-    }
+    PipeWireBackend() = default;
+    ~PipeWireBackend() override { close(); }
 
     Style style() const noexcept override { return Style::Engine; }
 
@@ -196,11 +193,7 @@ class PipeWireBackend final : public Backend {
     }
 
     void close() noexcept override {
-        if (worker_.joinable()) {
-            quit_.store(true);
-            sem_post(&wake_);
-            worker_.join();
-        }
+        link_.stopWorker();
         if (pw_) {
             fbpw_close(pw_);  // destroys the node: no callback runs after this
             pw_ = nullptr;
@@ -208,7 +201,7 @@ class PipeWireBackend final : public Backend {
     }
 
     bool canSampleRate(double rate, const Capabilities&) const override {
-        if (!pw_ || lost_.load()) return false;
+        if (!pw_ || link_.lost()) return false;
         fbpw_settings s{};
         fbpw_get_settings(pw_, &s);
         for (std::uint32_t i = 0; i < s.n_allowed_rates; ++i)
@@ -219,10 +212,10 @@ class PipeWireBackend final : public Backend {
     void setSampleRate(double rate) override { pinnedRate_ = rate; }
 
     Latency latency(long bufferSize) const override {
-        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
         // Latency parameters count in quanta of the graph: the one it runs at while streaming
         // (it may differ from the host's size until the host re-creates its buffers).
-        const long running = streaming_.load() ? graphQuantum_.load() : 0;
+        const long running = link_.streaming() ? graphQuantum_.load() : 0;
         const long quantum = running > 0 ? running : bufferSize;
         const auto q = static_cast<std::uint32_t>(quantum);
         const auto rate = static_cast<std::uint32_t>(kitRate_ > 0 ? kitRate_ : 48000);
@@ -240,7 +233,7 @@ class PipeWireBackend final : public Backend {
     }
 
     void prepare(const StreamSetup& setup) override {
-        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+        if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
         hostFrames_ = setup.bufferSize;
         kitRate_ = setup.rate;
         inPtr_.assign(inNames_.size(), nullptr);
@@ -249,7 +242,7 @@ class PipeWireBackend final : public Backend {
         fbpw_get_settings(pw_, &s);
         {
             // Caps only: the kit has no stream yet.
-            std::lock_guard<std::mutex> lock(kitMutex_);
+            std::lock_guard<std::mutex> lock(link_.kitMutex());
             told_ =
                 sizesFor(s, s.force_quantum ? effectiveQuantum(s.force_quantum, s) : hostFrames_);
             kit_->bufferSizeChanged(told_);
@@ -269,13 +262,12 @@ class PipeWireBackend final : public Backend {
     }
 
     void start() override {
-        if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
-        // The data thread runs only the closed-window path until streaming_ is set.
+        if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
+        // The data thread runs only the closed-window path until the window opens.
         first_ = true;
         wasLate_ = false;
         lastTimeNs_ = 0;
         knownRate_ = static_cast<std::uint32_t>(kitRate_);
-        resetSent_ = false;
         fbpw_settings s{};
         fbpw_get_settings(pw_, &s);
         const long expected = s.force_quantum ? effectiveQuantum(s.force_quantum, s)
@@ -284,14 +276,14 @@ class PipeWireBackend final : public Backend {
             s.force_rate ? s.force_rate : static_cast<std::uint32_t>(pinned());
         const long long before = cycles_.load();
         if (const int r = fbpw_filter_set_active(pw_, 1); r < 0) {
-            if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+            if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
             fail(ASE_HWMalfunction, "PipeWire refused to activate the node '{}' ({})",
                  kit_->instanceName(), std::strerror(-r));
         }
         // Settle: the graph takes a cycle or two to apply the node's quantum and rate.
         const std::int64_t t0 = monotonicNs();
         for (;;) {
-            if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+            if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
             const long long n = cycles_.load() - before;
             const std::int64_t waited = monotonicNs() - t0;
             const bool sizeOk = graphQuantum_.load() == expected;
@@ -313,38 +305,25 @@ class PipeWireBackend final : public Backend {
             nanosleep(&ts, nullptr);
         }
         {
-            std::lock_guard<std::mutex> lock(kitMutex_);
-            streaming_.store(true, std::memory_order_seq_cst);
+            std::lock_guard<std::mutex> lock(link_.kitMutex());
+            link_.open();
         }
-        sem_post(&wake_);  // the worker checks the quantum against the host's size
+        link_.wake();  // the worker checks the quantum against the host's size
     }
 
     void stop() noexcept override {
-        streaming_.store(false, std::memory_order_seq_cst);
         // A period inside KitContext::process finishes; none starts after this. (A host
         // calling stop from its own callback is on the data thread: nothing to wait for.)
-        const pthread_t self = pthread_self();
-        const bool onDataThread =
-            dataThreadKnown_.load() && pthread_equal(dataThread_.load(), self);
-        if (!onDataThread) {
-            while (inProcess_.load(std::memory_order_seq_cst) != 0) {
-                timespec ts{0, 100'000};
-                nanosleep(&ts, nullptr);
-            }
-        }
-        // Nor does a worker call into the kit (unless this is that call).
-        if (!(worker_.joinable() && pthread_equal(workerThread_, self))) {
-            std::lock_guard<std::mutex> lock(kitMutex_);
-        }
+        const bool onDataThread = link_.close();
         // Release the graph (force-quantum holds only while the node is active). Not from
         // the data thread: deactivation waits for it.
-        if (!onDataThread && pw_ && !lost_.load()) fbpw_filter_set_active(pw_, 0);
+        if (!onDataThread && pw_ && !link_.lost()) fbpw_filter_set_active(pw_, 0);
     }
 
     DeviceIo begin() noexcept override { return {}; }  // Style::Engine: unused
     void end() noexcept override {}
 
-    bool deviceLost() const noexcept override { return lost_.load(std::memory_order_acquire); }
+    bool deviceLost() const noexcept override { return link_.lost(); }
     const char* lostMessage() const noexcept override { return lostText_.c_str(); }
 
     std::vector<DeviceCandidate> discover() const override {
@@ -478,8 +457,7 @@ class PipeWireBackend final : public Backend {
         caps.clockSources = {"PipeWire graph"};
         kitRate_ = caps.rate;
 
-        worker_ = std::thread([this] { work(); });
-        workerThread_ = worker_.native_handle();
+        link_.startWorker(*kit_, [this] { tellSizes(); });
         return caps;
     }
 
@@ -577,7 +555,7 @@ class PipeWireBackend final : public Backend {
         desc.n_props = static_cast<std::uint32_t>(kv.size() / 2);
         char err[256] = {};
         if (fbpw_filter_open(pw_, &desc, err, sizeof err) < 0) {
-            if (lost_.load()) fail(ASE_NotPresent, "{}", lostText_);
+            if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
             fail(ASE_HWMalfunction, "{}", err);
         }
         linked_ = 0;
@@ -599,30 +577,16 @@ class PipeWireBackend final : public Backend {
     }
 
     // ---- the worker ----------------------------------------------------------------------
-    void work() noexcept {
-        for (;;) {
-            while (sem_wait(&wake_) != 0 && errno == EINTR) {
-            }
-            if (quit_.load()) return;
-            fbpw_settings s{};
-            fbpw_get_settings(pw_, &s);
-            std::lock_guard<std::mutex> lock(kitMutex_);
-            // Outside a stream the kit's state may be changing under the control thread
-            // (createBuffers / disposeBuffers): leave it to prepare() and start().
-            if (!streaming_.load()) continue;
-            if (lost_.load()) {
-                if (!resetSent_) {
-                    resetSent_ = true;
-                    kit_->resetRequest();
-                }
-                continue;
-            }
-            const BufferSizes sizes = sizesFor(s, graphQuantum_.load());
-            if (!sameSizes(sizes, told_) || sizes.preferred != hostSize_) {
-                told_ = sizes;
-                hostSize_ = sizes.preferred;
-                kit_->bufferSizeChanged(sizes);  // a message only when it differs from the stream's
-            }
+    // [worker, kit mutex held, streaming] Sizes the kit has not been told (the graph's
+    // quantum or clock settings changed). Lock order: the kit mutex, then the loop's.
+    void tellSizes() noexcept {
+        fbpw_settings s{};
+        fbpw_get_settings(pw_, &s);
+        const BufferSizes sizes = sizesFor(s, graphQuantum_.load());
+        if (!sameSizes(sizes, told_) || sizes.preferred != hostSize_) {
+            told_ = sizes;
+            hostSize_ = sizes.preferred;
+            kit_->bufferSizeChanged(sizes);  // a message only when it differs from the stream's
         }
     }
 
@@ -634,11 +598,10 @@ class PipeWireBackend final : public Backend {
         auto* self = static_cast<PipeWireBackend*>(user);
         switch (event) {
             case FBPW_EVENT_LOST:
-                self->lost_.store(true, std::memory_order_release);
-                sem_post(&self->wake_);
+                self->link_.markLost();
                 break;
             case FBPW_EVENT_SETTINGS:
-                sem_post(&self->wake_);
+                self->link_.wake();
                 break;
             case FBPW_EVENT_LATENCY:
                 self->latencyDirty_.store(true, std::memory_order_release);
@@ -652,12 +615,12 @@ class PipeWireBackend final : public Backend {
 
     void period(const fbpw_period& p) noexcept {
         RtScope scope(*hooks_);
-        inProcess_.fetch_add(1, std::memory_order_seq_cst);
+        const bool open = link_.enter();
         const auto frames = static_cast<long>(p.frames);
         // What the graph runs at, for start() and the worker.
         if (frames != graphQuantum_.load(std::memory_order_relaxed)) {
             graphQuantum_.store(frames, std::memory_order_relaxed);
-            if (streaming_.load(std::memory_order_relaxed)) sem_post(&wake_);
+            if (open) link_.wake();
         }
         graphRate_.store(p.rate, std::memory_order_relaxed);
         unbuffered_.store(p.unbuffered, std::memory_order_relaxed);
@@ -671,14 +634,10 @@ class PipeWireBackend final : public Backend {
             stableCycles_.fetch_add(1, std::memory_order_relaxed);
         }
         cycles_.fetch_add(1, std::memory_order_release);
-        if (!streaming_.load(std::memory_order_seq_cst)) {
+        if (!open) {
             silence(p);
-            inProcess_.fetch_sub(1, std::memory_order_release);
+            link_.leave();
             return;
-        }
-        if (!dataThreadKnown_.load(std::memory_order_relaxed)) {
-            dataThread_.store(pthread_self(), std::memory_order_relaxed);
-            dataThreadKnown_.store(true, std::memory_order_release);
         }
         const std::int64_t now = monotonicNs();
         // The driver's stamp as is; a clock that is not running yet (0, or nowhere near
@@ -718,7 +677,7 @@ class PipeWireBackend final : public Backend {
         for (std::size_t c = 0; c < inPtr_.size(); ++c) inPtr_[c] = p.in[c];
         for (std::size_t c = 0; c < outPtr_.size(); ++c) outPtr_[c] = p.out[c];
         kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, frames, timeNs, delta);
-        inProcess_.fetch_sub(1, std::memory_order_release);
+        link_.leave();
     }
 
     void silence(const fbpw_period& p) noexcept {
@@ -755,13 +714,9 @@ class PipeWireBackend final : public Backend {
     long lastFrames_ = 0;
     std::int64_t lastTimeNs_ = 0;
     std::uint32_t knownRate_ = 0;
-    std::atomic<pthread_t> dataThread_{};
-    std::atomic<bool> dataThreadKnown_{false};
 
     // Shared.
-    std::atomic<bool> streaming_{false};
-    std::atomic<int> inProcess_{0};
-    std::atomic<bool> lost_{false};
+    EngineLink link_;  // the window into the kit, the worker, the lost daemon (engine_link.hpp)
     std::atomic<long> graphQuantum_{0};
     std::atomic<std::uint32_t> graphRate_{0};
     std::atomic<long long> cycles_{0};
@@ -771,15 +726,9 @@ class PipeWireBackend final : public Backend {
     long linked_ = 0;                    // ports linked at createBuffers
     std::atomic<bool> latencyDirty_{false};
 
-    // Worker.
-    sem_t wake_{};
-    std::atomic<bool> quit_{false};
-    std::thread worker_;
-    pthread_t workerThread_{};
-    std::mutex kitMutex_;     // worker and control threads only, never the data thread
-    BufferSizes told_;        // what the kit reports (under kitMutex_)
-    long hostSize_ = 0;       // the size the host has (or was told about) (under kitMutex_)
-    bool resetSent_ = false;  // under kitMutex_
+    // Under link_.kitMutex() (worker and control threads only, never the data thread).
+    BufferSizes told_;   // what the kit reports
+    long hostSize_ = 0;  // the size the host has (or was told about)
 };
 
 std::unique_ptr<Backend> makeBackend() {
