@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common.hpp"
+#include "common/sound_file_format.hpp"
 
 namespace foldback::cli {
 
@@ -76,51 +77,26 @@ SoundFile SoundFile::openWrite(const std::string& path, int format, int channels
 }
 
 int writeFormat(const std::string& path, const std::string& sampleFormat) {
-    std::string ext = std::filesystem::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    int major = 0;
-    if (ext == ".wav")
-        major = SF_FORMAT_RF64;  // auto-downgraded to WAV below 4 GiB
-    else if (ext == ".rf64")
-        major = SF_FORMAT_RF64;
-    else if (ext == ".w64")
-        major = SF_FORMAT_W64;
-    else if (ext == ".flac")
-        major = SF_FORMAT_FLAC;
-    else if (ext == ".aiff" || ext == ".aif")
-        major = SF_FORMAT_AIFF;
-    else if (ext == ".caf")
-        major = SF_FORMAT_CAF;
-    else {
-        error(fmt::format(
-            "{}: unknown file type '{}'; name the file .wav, .w64, .flac, .aiff, .caf or .rf64",
-            path, ext));
-        throw kUsage;
+    // .wav as RF64, auto-downgraded to WAV below 4 GiB (see openWrite).
+    const SoundFileFormat f = soundFileFormat(path, sampleFormat, true);
+    switch (f.problem) {
+        case SoundFileFormat::Problem::None:
+            return f.format;
+        case SoundFileFormat::Problem::UnknownType:
+            error(fmt::format("{}: unknown file type '{}'; name the file {}", path, f.extension,
+                              kSoundFileTypes));
+            break;
+        case SoundFileFormat::Problem::UnknownSample:
+            error(fmt::format("--format {}: use {}", sampleFormat, kSoundFileSamples));
+            break;
+        case SoundFileFormat::Problem::FlacNeedsIntegers:
+            error(fmt::format(
+                "{}: FLAC holds 16- or 24-bit integers only; use --format s24, or a .wav/.w64 "
+                "file for {}",
+                path, f.sample));
+            break;
     }
-    std::string sf = sampleFormat;
-    if (sf.empty()) sf = major == SF_FORMAT_FLAC ? "s24" : "float";
-    int sub = 0;
-    if (sf == "float" || sf == "f32")
-        sub = SF_FORMAT_FLOAT;
-    else if (sf == "s16")
-        sub = SF_FORMAT_PCM_16;
-    else if (sf == "s24")
-        sub = SF_FORMAT_PCM_24;
-    else if (sf == "s32")
-        sub = SF_FORMAT_PCM_32;
-    else {
-        error(fmt::format("--format {}: use float, s16, s24 or s32", sampleFormat));
-        throw kUsage;
-    }
-    if (major == SF_FORMAT_FLAC && (sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_PCM_32)) {
-        error(fmt::format(
-            "{}: FLAC holds 16- or 24-bit integers only; use --format s24, or a .wav/.w64 "
-            "file for {}",
-            path, sf));
-        throw kUsage;
-    }
-    return major | sub;
+    throw kUsage;
 }
 
 std::string formatName(int format) {

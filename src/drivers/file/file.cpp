@@ -47,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "common/sound_file_format.hpp"
 #include "kit/backend.hpp"
 #include "kit/entry_points.hpp"
 #include "kit/error.hpp"
@@ -73,37 +74,23 @@ ASIOSampleType parseType(const std::string& s) {
 }
 
 int outputFormat(const std::string& path, const std::string& sample) {
-    std::string ext = fs::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    int major = 0;
-    if (ext == ".wav")
-        major = SF_FORMAT_WAV;
-    else if (ext == ".w64")
-        major = SF_FORMAT_W64;
-    else if (ext == ".rf64")
-        major = SF_FORMAT_RF64;
-    else if (ext == ".flac")
-        major = SF_FORMAT_FLAC;
-    else if (ext == ".aiff" || ext == ".aif")
-        major = SF_FORMAT_AIFF;
-    else if (ext == ".caf")
-        major = SF_FORMAT_CAF;
-    else
-        fail(ASE_NotPresent, "[file] output {}: name it .wav, .w64, .rf64, .flac, .aiff or .caf",
-             fs::path(path).filename().string());
-    int sub = 0;
-    if (sample == "float")
-        sub = SF_FORMAT_FLOAT;
-    else if (sample == "s16")
-        sub = SF_FORMAT_PCM_16;
-    else if (sample == "s24")
-        sub = SF_FORMAT_PCM_24;
-    else if (sample == "s32")
-        sub = SF_FORMAT_PCM_32;
-    else
-        fail(ASE_NotPresent, "[file] output_format = \"{}\": use float, s16, s24 or s32", sample);
-    return major | sub;
+    const SoundFileFormat f = soundFileFormat(path, sample, false);
+    const std::string name = fs::path(path).filename().string();
+    switch (f.problem) {
+        case SoundFileFormat::Problem::None:
+            break;
+        case SoundFileFormat::Problem::UnknownType:
+            fail(ASE_NotPresent, "[file] output {}: name it {}", name, kSoundFileTypes);
+        case SoundFileFormat::Problem::UnknownSample:
+            fail(ASE_NotPresent, "[file] output_format = \"{}\": use {}", sample,
+                 kSoundFileSamples);
+        case SoundFileFormat::Problem::FlacNeedsIntegers:
+            fail(ASE_NotPresent,
+                 "[file] output {}: FLAC holds 16- or 24-bit integers only; set output_format = "
+                 "\"s24\" or \"s16\", or name it .wav or .w64",
+                 name);
+    }
+    return f.format;
 }
 
 struct Input {
@@ -199,7 +186,8 @@ class FileBackend final : public Backend {
             fail(ASE_NotPresent,
                  "[file] output_files has {} entries for {} outputs: give one per output",
                  outList.size(), outs);
-        const std::string sample = cfg.string("file", "output_format", "float");
+        // "" = the file type's own default: s24 for FLAC, float for the others
+        const std::string sample = cfg.string("file", "output_format", "");
         if (!outOne.empty()) {
             Output o;
             o.path = resolve(outOne);

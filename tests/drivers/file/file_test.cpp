@@ -270,6 +270,11 @@ TEST(FileDriver, BrokenConfigurationsSayWhatToFix) {
     EXPECT_NE(e.find("use \"realtime\" or \"fast\""), std::string::npos) << e;
     e = loadError("ext", "[file]\noutput = \"x.mp3\"\n");
     EXPECT_NE(e.find(".wav, .w64"), std::string::npos) << e;
+    // FLAC holds integers only: float is refused with the fix; unset, it is 24-bit.
+    e = loadError("flacfloat", "[file]\noutput = \"x.flac\"\noutput_format = \"float\"\n");
+    EXPECT_NE(e.find("FLAC holds 16- or 24-bit integers only"), std::string::npos) << e;
+    EXPECT_NE(e.find("output_format = \"s24\""), std::string::npos) << e;
+    EXPECT_EQ(loadError("flacdefault", "[file]\noutput = \"x.flac\"\n"), "");
     e = loadError("both", "[file]\noutput = \"x.wav\"\noutput_files = [\"y.wav\"]\n");
     EXPECT_NE(e.find("keep one of them"), std::string::npos) << e;
 
