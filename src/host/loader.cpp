@@ -20,18 +20,6 @@ namespace {
 constexpr const char* kEntryPoints[] = {"instantiateDriver", "releaseDriver", "registerDriver",
                                         "unregisterDriver"};
 
-// A name as it can be shown in a message: control bytes become \xNN.
-std::string printable(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (c < 0x20 || c == 0x7f)
-            out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
-        else
-            out += static_cast<char>(c);
-    }
-    return out;
-}
-
 std::string rootList() {
     std::string out;
     for (const auto& r : registry::roots()) {
@@ -89,7 +77,7 @@ LoadedLibrary openLibrary(std::string_view name) {
         throw LoadError(fmt::format(
             "cannot load instance '{}': {}; use the name of a registered instance (`foldback "
             "list` shows them)",
-            printable(name), why));
+            registry::printable(name), why));
     auto entry = registry::find(name);
     if (!entry)
         throw LoadError(fmt::format(

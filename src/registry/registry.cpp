@@ -38,18 +38,6 @@ std::string errnoText(int err) {
     return std::strerror(err);
 }
 
-// A name as it can be shown in a message: control bytes become \xNN.
-std::string printable(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (c < 0x20 || c == 0x7f)
-            out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
-        else
-            out += static_cast<char>(c);
-    }
-    return out;
-}
-
 // Cut at the first newline, then strip surrounding whitespace (which includes a '\r' left
 // by CRLF files).
 std::string firstLineTrimmed(std::string_view raw) {
@@ -445,6 +433,17 @@ std::vector<Root> roots() {
 #ifdef FOLDBACK_BUILTIN_ROOTS
     for (const auto& p : splitColons(FOLDBACK_BUILTIN_ROOTS)) add(p, RootKind::BuiltIn);
 #endif
+    return out;
+}
+
+std::string printable(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7f)
+            out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
+        else
+            out += static_cast<char>(c);
+    }
     return out;
 }
 

@@ -56,6 +56,9 @@ std::vector<Root> roots();
 // "" when valid; else a sentence saying what is wrong ("name contains '/'", ...).
 std::string checkName(std::string_view name);
 
+// A name as it can be shown in a message: control bytes become \xNN.
+std::string printable(std::string_view s);
+
 // The first root's entry for name, if any (including refused ones, with `problem` set).
 std::optional<Entry> find(std::string_view name);
 
