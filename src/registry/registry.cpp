@@ -414,6 +414,22 @@ bool ownsAndCanWrite(const Entry& e) {
     return !pathExists(config) || ::access(config.c_str(), W_OK) == 0;
 }
 
+// The root a (un)registration writes to. Scope::CwAsio becomes Scope::System (cwASIO's
+// root: the same rules and messages as the system root).
+fs::path rootFor(Scope& scope, std::string_view action, std::string_view name) {
+    if (scope == Scope::CwAsio) {
+        scope = Scope::System;
+        return "/etc/cwASIO";
+    }
+    if (scope == Scope::System) return systemRoot();
+    auto user = userRoot();
+    if (!user)
+        throw Error(
+            fmt::format("cannot {} '{}': no home directory is known; set HOME or XDG_CONFIG_HOME",
+                        action, name));
+    return *user;
+}
+
 }  // namespace
 
 std::vector<Root> roots() {
@@ -528,21 +544,7 @@ fs::path registerInstance(std::string_view name, const fs::path& driver,
                         "write",
                         name, real.parent_path().string(), real.parent_path().string()));
 
-    fs::path root;
-    if (scope == Scope::CwAsio) {
-        root = "/etc/cwASIO";
-        scope = Scope::System;  // same rules and messages as the system root
-    } else if (scope == Scope::System) {
-        root = systemRoot();
-    } else {
-        auto user = userRoot();
-        if (!user)
-            throw Error(
-                fmt::format("cannot register '{}': no home directory is known; set HOME "
-                            "or XDG_CONFIG_HOME",
-                            name));
-        root = *user;
-    }
+    const fs::path root = rootFor(scope, "register", name);
     const fs::path dir = root / std::string(name);
     if (pathExists(dir / kDriverKey)) {
         std::string ignored;
@@ -579,21 +581,7 @@ fs::path registerInstance(std::string_view name, const fs::path& driver,
 
 void unregisterInstance(std::string_view name, Scope scope) {
     requirePathSafeName(name, "unregister");
-    fs::path root;
-    if (scope == Scope::CwAsio) {
-        root = "/etc/cwASIO";
-        scope = Scope::System;  // same rules and messages as the system root
-    } else if (scope == Scope::System) {
-        root = systemRoot();
-    } else {
-        auto user = userRoot();
-        if (!user)
-            throw Error(
-                fmt::format("cannot unregister '{}': no home directory is known; set "
-                            "HOME or XDG_CONFIG_HOME",
-                            name));
-        root = *user;
-    }
+    const fs::path root = rootFor(scope, "unregister", name);
     const fs::path dir = root / std::string(name);
     const std::string scopeWord = scope == Scope::System ? "system root" : "user root";
     if (!pathExists(dir / kDriverKey)) {
