@@ -287,6 +287,7 @@ class JackBackend final : public Backend {
         first_ = true;
         lastTimeNs_ = 0;
         clockCheck_ = 0;
+        rawOffsetAt_ = 0;
         bool announce = false;
         {
             std::lock_guard<std::mutex> lock(link_.kitMutex());
@@ -609,13 +610,17 @@ class JackBackend final : public Backend {
             if (clockCheck_ == 0) {
                 const std::int64_t raw = clockNs(CLOCK_MONOTONIC_RAW);
                 const auto engine = static_cast<std::int64_t>(lib_->get_time()) * 1000;
-                offset_ = engineOffset(mono, raw, engine);
-                engineClock_ = offset_ == 0            ? EngineClock::Monotonic
-                               : offset_ == mono - raw ? EngineClock::Raw
-                                                       : EngineClock::Other;
+                const std::int64_t off = engineOffset(mono, raw, engine);
+                const EngineClock clock = off == 0            ? EngineClock::Monotonic
+                                          : off == mono - raw ? EngineClock::Raw
+                                                              : EngineClock::Other;
+                offset_ = clock == EngineClock::Raw
+                              ? rawOffset(off, mono, engineClock_ == EngineClock::Raw)
+                              : off;
+                engineClock_ = clock;
                 clockCheck_ = kClockCheckPeriods;
             } else if (engineClock_ == EngineClock::Raw) {
-                offset_ = mono - clockNs(CLOCK_MONOTONIC_RAW);
+                offset_ = rawOffset(mono - clockNs(CLOCK_MONOTONIC_RAW), mono, true);
             }
             --clockCheck_;
             timeNs = static_cast<std::int64_t>(usecs) * 1000 + offset_;
@@ -654,6 +659,21 @@ class JackBackend final : public Backend {
         kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs,
                       delta);
         link_.leave();
+    }
+
+    // CLOCK_MONOTONIC - CLOCK_MONOTONIC_RAW from two readings taken back to back (mono
+    // first). A preemption between them (the VM's host, an interrupt) makes the sample
+    // smaller by its length, while the true offset moves only with NTP's slew (at most
+    // 500 ppm). So, continuing from the previous offset, a sample further below it than
+    // 1000 ppm of the time since plus 1 us is taken as that bound; the next clean sample
+    // restores the offset.
+    std::int64_t rawOffset(std::int64_t sample, std::int64_t mono, bool continuing) noexcept {
+        if (continuing && rawOffsetAt_ != 0) {
+            const std::int64_t bound = offset_ - (mono - rawOffsetAt_) / 1000 - 1000;
+            if (sample < bound) sample = bound;
+        }
+        rawOffsetAt_ = mono;
+        return sample;
     }
 
     void silence(jack_nframes_t frames) noexcept {
@@ -737,6 +757,7 @@ class JackBackend final : public Backend {
     EngineClock engineClock_ = EngineClock::Monotonic;
     int clockCheck_ = 0;
     std::int64_t offset_ = 0;
+    std::int64_t rawOffsetAt_ = 0;  // CLOCK_MONOTONIC of the last raw offset sample (0: none)
 
     // Shared. The window into the kit, the worker and the lost server (kit/engine_link.hpp).
     EngineLink link_;
