@@ -349,6 +349,13 @@ inline std::size_t deinterleaveChannels(const std::uint8_t* s, std::size_t chann
             }
         }
     }
+    if constexpr (kPairBlocks<V, From, To>) {
+        if (c + 8 <= channels) {
+            for (std::size_t g = 0; g < nf; g += L)
+                V::template deinterleaveEight<From, To>(s, channels, dst, f + g, c);
+            c += 8;
+        }
+    }
     if constexpr (HalfBlocks<V> && sizeof...(Rest) > 0) {
         using N = typename FirstOf<Rest...>::type;
         if (nf % L == 0 && c + N::kLanes <= channels && 2 * N::kLanes == L) {
@@ -545,6 +552,13 @@ inline std::size_t interleaveChannels(const void* const* src, std::size_t channe
             } else {
                 interleaveBlock<V, From, To>(src, channels, d, f + g, c);
             }
+    if constexpr (kPairBlocks<V, To, From>) {
+        if (c + 8 <= channels) {
+            for (std::size_t g = 0; g < nf; g += L)
+                V::template interleaveEight<From, To>(src, channels, d, f + g, c);
+            c += 8;
+        }
+    }
     if constexpr (HalfBlocks<V> && sizeof...(Rest) > 0) {
         using N = typename FirstOf<Rest...>::type;
         if (nf % L == 0 && c + N::kLanes <= channels && 2 * N::kLanes == L) {
@@ -617,6 +631,15 @@ template <ASIOSampleType From, ASIOSampleType To, class... Vs>
     while (f < 64 && !aligned64(d + f * frameBytes)) ++f;
     if (f == 64 || f + K > frames) return 0;
     interleaveRange<From, To, Vs...>(src, channels, d, 0, f);
+    using V = typename FirstOf<Vs...>::type;
+    if constexpr (kPairBlocks<V, To, From>) {
+        if (channels == 8) {
+            for (; f + V::kLanes <= frames; f += V::kLanes)
+                V::template interleaveEightStream<From, To>(src, d, f);
+            _mm_sfence();
+            return f;
+        }
+    }
     alignas(64) std::uint8_t bounce[kBounceBytes];
     const void* planes[kBounceBytes / 32] = {};  // K >= 16, bo >= 2: channels <= 64
     for (; f + K <= frames; f += K) {

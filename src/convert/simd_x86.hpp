@@ -620,6 +620,40 @@ constexpr WordIdx makeWordIdx() noexcept {
 }
 inline constexpr WordIdx kWordIdx = makeWordIdx();
 
+// Controls for 16 frames x 8 channels of 16-bit samples (X512::deinterleaveEight and
+// interleaveEight). Device side, register k holds frames 4k..4k+3 (word 8j + ch for frame
+// 4k + j). gather[h]: channels 4h..4h+3 of frames 0-7 from two such registers (word 8ch +
+// frame); top[ch]: channel ch's 16 frames from two gathered registers into the upper
+// halves of 16 dwords; scatter[h]: frames 4h..4h+3 of 8 channels from the two
+// lane-shuffled pack registers (see interleaveEight).
+struct EightIdx {
+    alignas(64) std::int16_t gather[2][32];
+    alignas(64) std::int16_t top[4][32];
+    alignas(64) std::int16_t scatter[2][32];
+};
+constexpr EightIdx makeEightIdx() noexcept {
+    EightIdx x{};
+    for (int h = 0; h < 2; ++h) {
+        for (int p = 0; p < 32; ++p) {
+            const int ch = p / 8 + 4 * h, fr = p % 8;
+            x.gather[h][p] = static_cast<std::int16_t>((fr < 4 ? 0 : 32) + 8 * (fr % 4) + ch);
+        }
+        for (int p = 0; p < 32; ++p) {
+            const int j = p / 8, ch = p % 8, r = 4 * h + j;
+            x.scatter[h][p] = static_cast<std::int16_t>(
+                (ch < 4 ? 0 : 32) + 8 * ((ch % 4) / 2 * 2 + r / 4) + 4 * (ch % 2) + r % 4);
+        }
+    }
+    for (int ch = 0; ch < 4; ++ch) {
+        for (int i = 0; i < 16; ++i) {
+            x.top[ch][2 * i] = 0;  // masked to zero
+            x.top[ch][2 * i + 1] = static_cast<std::int16_t>((i < 8 ? 0 : 32) + 8 * ch + i % 8);
+        }
+    }
+    return x;
+}
+inline constexpr EightIdx kEightIdx = makeEightIdx();
+
 struct X512 {
     using F = __m512;
     static constexpr std::size_t kLanes = 16;
@@ -894,6 +928,142 @@ struct X512 {
             __m512i x = _mm512_castps_si512(r[k]);
             if constexpr (typeInfo(To).bigEndian) x = _mm512_shuffle_epi8(x, kSwap16x32.v());
             _mm512_storeu_si512(row + k * stride, x);
+        }
+    }
+
+    // ---- 16-bit samples <-> Float32LSB, 8 channels at a time ----
+    // Eight channels (the most common interface, and the remainder of 24, 40 or 56) would
+    // otherwise take two 8-lane rows per register through transposeHalves: 16 row loads,
+    // 8 joins and 24 shuffles per 128 samples, plus a conversion per 8-sample row. Sixteen
+    // frames of 8 16-bit channels are 256 bytes: four registers of 4 frames each, and two
+    // rounds of word permutes (vpermt2w) take them apart (4 + 8) or put them together
+    // (4 packs, 4 lane shuffles, 4 permutes). Measured (Zen 5, 8 ch): see docs/convert.md.
+    template <bool Contiguous>
+    FOLDBACK_SIMD_INLINE static __m512i loadFrames4(const std::uint8_t* p,
+                                                    std::size_t stride) noexcept {
+        if constexpr (Contiguous) {
+            return _mm512_loadu_si512(p);
+        } else {
+            __m512i x =
+                _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+            x = _mm512_inserti32x4(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + stride)),
+                                   1);
+            x = _mm512_inserti32x4(
+                x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * stride)), 2);
+            return _mm512_inserti32x4(
+                x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3 * stride)), 3);
+        }
+    }
+    template <bool Contiguous, bool Stream = false>
+    FOLDBACK_SIMD_INLINE static void storeFrames4(std::uint8_t* p, std::size_t stride,
+                                                  __m512i x) noexcept {
+        if constexpr (Stream) {
+            _mm512_stream_si512(reinterpret_cast<__m512i*>(p), x);
+        } else if constexpr (Contiguous) {
+            _mm512_storeu_si512(p, x);
+        } else {
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_castsi512_si128(x));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(p + stride),
+                             _mm512_extracti32x4_epi32(x, 1));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 2 * stride),
+                             _mm512_extracti32x4_epi32(x, 2));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 3 * stride),
+                             _mm512_extracti32x4_epi32(x, 3));
+        }
+    }
+
+    // Frames f.. f+15 of channels c.. c+7: 16-bit device samples -> Float32LSB.
+    template <ASIOSampleType From, ASIOSampleType To, bool Contiguous>
+    FOLDBACK_SIMD_INLINE static void deinterleaveEightAs(const std::uint8_t* s,
+                                                         std::size_t channels, void* const* dst,
+                                                         std::size_t f, std::size_t c) noexcept {
+        const std::size_t stride = channels * 2;
+        const std::uint8_t* row = s + (f * channels + c) * 2;
+        __m512i in[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+            in[k] = loadFrames4<Contiguous>(row + 4 * k * stride, stride);
+            if constexpr (typeInfo(From).bigEndian)
+                in[k] = _mm512_shuffle_epi8(in[k], kSwap16x32.v());
+        }
+        const __m512i g0 = _mm512_load_si512(kEightIdx.gather[0]);
+        const __m512i g1 = _mm512_load_si512(kEightIdx.gather[1]);
+        // [h][half]: channels 4h..4h+3, frames 0-7 (half 0) or 8-15 (half 1)
+        const __m512i q[2][2] = {{_mm512_permutex2var_epi16(in[0], g0, in[1]),
+                                  _mm512_permutex2var_epi16(in[2], g0, in[3])},
+                                 {_mm512_permutex2var_epi16(in[0], g1, in[1]),
+                                  _mm512_permutex2var_epi16(in[2], g1, in[3])}};
+#pragma GCC unroll 8
+        for (int ch = 0; ch < 8; ++ch) {
+            auto* d = static_cast<std::uint8_t*>(dst[c + ch]);
+            if (d == nullptr) continue;
+            const __m512i top = _mm512_maskz_permutex2var_epi16(
+                0xAAAAAAAAu, q[ch / 4][0], _mm512_load_si512(kEightIdx.top[ch % 4]), q[ch / 4][1]);
+            Codec<To>::store(d + f * kBytesOfType<To>,
+                             _mm512_mul_ps(_mm512_cvtepi32_ps(top), _mm512_set1_ps(0x1p-31f)));
+        }
+    }
+    template <ASIOSampleType From, ASIOSampleType To>
+    FOLDBACK_SIMD_INLINE static void deinterleaveEight(const std::uint8_t* s, std::size_t channels,
+                                                       void* const* dst, std::size_t f,
+                                                       std::size_t c) noexcept {
+        if (channels == 8) {
+            deinterleaveEightAs<From, To, true>(s, channels, dst, f, c);
+        } else {
+            deinterleaveEightAs<From, To, false>(s, channels, dst, f, c);
+        }
+    }
+
+    // Float32LSB of channels c.. c+7 -> frames f.. f+15 of a 16-bit device format. Packs
+    // join channels (0, 1), (2, 3), (4, 5), (6, 7) 4 frames per 128-bit lane; a lane shuffle
+    // puts frames 0-7 (lo) and 8-15 (hi) of four channels in one register; one permute per
+    // 4 frames then takes all 8 channels from two of those.
+    template <ASIOSampleType From, ASIOSampleType To, bool Contiguous, bool Stream = false>
+    FOLDBACK_SIMD_INLINE static void interleaveEightAs(const void* const* src, std::size_t channels,
+                                                       std::uint8_t* d, std::size_t f,
+                                                       std::size_t c) noexcept {
+        __m512i i[8];
+#pragma GCC unroll 8
+        for (int ch = 0; ch < 8; ++ch) {
+            const auto* a = static_cast<const std::uint8_t*>(src[c + ch]);
+            i[ch] = a != nullptr ? toDwords(Codec<From>::load(a + f * kBytesOfType<From>))
+                                 : _mm512_setzero_si512();
+        }
+        const __m512i p0 = _mm512_packs_epi32(i[0], i[1]), p1 = _mm512_packs_epi32(i[2], i[3]);
+        const __m512i p2 = _mm512_packs_epi32(i[4], i[5]), p3 = _mm512_packs_epi32(i[6], i[7]);
+        const __m512i aLo = _mm512_shuffle_i64x2(p0, p1, 0x44),
+                      aHi = _mm512_shuffle_i64x2(p0, p1, 0xEE);
+        const __m512i bLo = _mm512_shuffle_i64x2(p2, p3, 0x44),
+                      bHi = _mm512_shuffle_i64x2(p2, p3, 0xEE);
+        const __m512i s0 = _mm512_load_si512(kEightIdx.scatter[0]);
+        const __m512i s1 = _mm512_load_si512(kEightIdx.scatter[1]);
+        __m512i out[4] = {
+            _mm512_permutex2var_epi16(aLo, s0, bLo), _mm512_permutex2var_epi16(aLo, s1, bLo),
+            _mm512_permutex2var_epi16(aHi, s0, bHi), _mm512_permutex2var_epi16(aHi, s1, bHi)};
+        const std::size_t stride = channels * 2;
+        std::uint8_t* row = d + (f * channels + c) * 2;
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+            if constexpr (typeInfo(To).bigEndian)
+                out[k] = _mm512_shuffle_epi8(out[k], kSwap16x32.v());
+            storeFrames4<Contiguous, Stream>(row + 4 * k * stride, stride, out[k]);
+        }
+    }
+    // The same for exactly 8 channels with non-temporal stores: every register is one
+    // whole cache line of the device buffer (d + 16 f must be 64-byte aligned).
+    template <ASIOSampleType From, ASIOSampleType To>
+    FOLDBACK_SIMD_INLINE static void interleaveEightStream(const void* const* src, std::uint8_t* d,
+                                                           std::size_t f) noexcept {
+        interleaveEightAs<From, To, true, true>(src, 8, d, f, 0);
+    }
+    template <ASIOSampleType From, ASIOSampleType To>
+    FOLDBACK_SIMD_INLINE static void interleaveEight(const void* const* src, std::size_t channels,
+                                                     std::uint8_t* d, std::size_t f,
+                                                     std::size_t c) noexcept {
+        if (channels == 8) {
+            interleaveEightAs<From, To, true>(src, channels, d, f, c);
+        } else {
+            interleaveEightAs<From, To, false>(src, channels, d, f, c);
         }
     }
 
