@@ -41,6 +41,13 @@ concept HalfBlocks = requires {
     V::kHalfBlocks;
 };
 
+// Widths with the 8-channel row transpose (X512) use it for exactly 8 channels of 24- and
+// 32-bit device formats (simd_x86.hpp, rowsFromChannels).
+template <class V>
+concept EightRows = requires {
+    V::kEightRows;
+};
+
 // Widths with the 32-channel pair transpose (X512) use it for 16-bit device formats <->
 // Float32LSB (simd_x86.hpp, deinterleavePairs).
 template <class V>
@@ -295,6 +302,58 @@ FOLDBACK_SIMD_INLINE void deinterleaveHalfBlock(const std::uint8_t* s, std::size
     }
 }
 
+// Frames f.. f+15 of exactly 8 channels: 8 rows of two frames each.
+template <class V, ASIOSampleType From, ASIOSampleType To, bool Wide>
+FOLDBACK_SIMD_INLINE void deinterleaveEightRows(const std::uint8_t* s, void* const* dst,
+                                                std::size_t f) noexcept {
+    using I = IO<V, From, To>;
+    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
+    typename V::F r[8];
+    const std::uint8_t* row = s + f * 8 * bi;
+    // a row's over-read lands in the next row; only the last one needs a frame after it
+#pragma GCC unroll 8
+    for (std::size_t k = 0; k < 7; ++k) r[k] = I::loadWide(row + k * 16 * bi);
+    r[7] = Wide ? I::loadWide(row + 7 * 16 * bi) : I::load(row + 7 * 16 * bi);
+    V::channelsFromRows(r);
+#pragma GCC unroll 8
+    for (std::size_t c = 0; c < 8; ++c)
+        if (dst[c] != nullptr) I::store(static_cast<std::uint8_t*>(dst[c]) + f * bo, r[c]);
+}
+
+template <class V, ASIOSampleType From, ASIOSampleType To, bool Stream = false>
+FOLDBACK_SIMD_INLINE void interleaveEightRows(const void* const* src, std::uint8_t* d,
+                                              std::size_t f) noexcept {
+    using I = IO<V, From, To>;
+    constexpr std::size_t bi = kBytesOf<From>, bo = kBytesOf<To>;
+    typename V::F r[8];
+#pragma GCC unroll 8
+    for (std::size_t c = 0; c < 8; ++c) {
+        const auto* p = static_cast<const std::uint8_t*>(src[c]);
+        r[c] = p != nullptr ? I::load(p + f * bi) : V::zero();  // zero bits: silence
+    }
+    V::rowsFromChannels(r);
+    std::uint8_t* row = d + f * 8 * bo;
+    if constexpr (bo == 3) {
+        __m512i w[8];
+#pragma GCC unroll 8
+        for (std::size_t k = 0; k < 8; ++k) {
+            if constexpr (From == To) {
+                w[k] = _mm512_castps_si512(r[k]);  // raw moves are spread little-endian
+            } else {
+                w[k] = V::template Codec<To>::ints24(r[k]);
+            }
+        }
+        V::template storeRows24<From != To && typeInfo(To).bigEndian, Stream>(row, w);
+    } else {
+        static_assert(!Stream);
+#pragma GCC unroll 8
+        for (std::size_t k = 0; k < 8; ++k) I::store(row + k * 16 * bo, r[k]);
+    }
+}
+
+template <class V, ASIOSampleType Dev>
+inline constexpr bool kEightRowBlocks = EightRows<V> && (kBytesOf<Dev> == 3 || kBytesOf<Dev> == 4);
+
 // Frames per tile of the device buffer, for 16-bit device formats. Inside a tile the loops
 // run channel groups outer, frames inner, so each group writes (or reads) a few
 // consecutive cache lines of each of its ASIO buffers before moving on, instead of one
@@ -354,6 +413,18 @@ inline std::size_t deinterleaveChannels(const std::uint8_t* s, std::size_t chann
             for (std::size_t g = 0; g < nf; g += L)
                 V::template deinterleaveEight<From, To>(s, channels, dst, f + g, c);
             c += 8;
+        }
+    }
+    if constexpr (kEightRowBlocks<V, From>) {
+        if (c == 0 && channels == 8) {
+            for (std::size_t g = 0; g < nf; g += L) {
+                if (wide) {
+                    deinterleaveEightRows<V, From, To, true>(s, dst, f + g);
+                } else {
+                    deinterleaveEightRows<V, From, To, false>(s, dst, f + g);
+                }
+            }
+            c = 8;
         }
     }
     if constexpr (HalfBlocks<V> && sizeof...(Rest) > 0) {
@@ -559,6 +630,12 @@ inline std::size_t interleaveChannels(const void* const* src, std::size_t channe
             c += 8;
         }
     }
+    if constexpr (kEightRowBlocks<V, To>) {
+        if (c == 0 && channels == 8) {
+            for (std::size_t g = 0; g < nf; g += L) interleaveEightRows<V, From, To>(src, d, f + g);
+            c = 8;
+        }
+    }
     if constexpr (HalfBlocks<V> && sizeof...(Rest) > 0) {
         using N = typename FirstOf<Rest...>::type;
         if (nf % L == 0 && c + N::kLanes <= channels && 2 * N::kLanes == L) {
@@ -631,11 +708,20 @@ template <ASIOSampleType From, ASIOSampleType To, class... Vs>
     while (f < 64 && !aligned64(d + f * frameBytes)) ++f;
     if (f == 64 || f + K > frames) return 0;
     interleaveRange<From, To, Vs...>(src, channels, d, 0, f);
+    // 8 channels of 16-bit or packed 24-bit samples: whole cache lines come out of the
+    // registers, so they are streamed from there, without the bounce buffer
     using V = typename FirstOf<Vs...>::type;
     if constexpr (kPairBlocks<V, To, From>) {
         if (channels == 8) {
             for (; f + V::kLanes <= frames; f += V::kLanes)
                 V::template interleaveEightStream<From, To>(src, d, f);
+            _mm_sfence();
+            return f;
+        }
+    } else if constexpr (kEightRowBlocks<V, To> && bo == 3) {
+        if (channels == 8) {
+            for (; f + V::kLanes <= frames; f += V::kLanes)
+                interleaveEightRows<V, From, To, true>(src, d, f);
             _mm_sfence();
             return f;
         }

@@ -654,6 +654,89 @@ constexpr EightIdx makeEightIdx() noexcept {
 }
 inline constexpr EightIdx kEightIdx = makeEightIdx();
 
+// Controls for X512::rowsFromChannels / channelsFromRows: 8 registers of one channel's 16
+// frames <-> 8 registers of two whole frames (frames 2k, 2k + 1 of 8 channels: 64
+// contiguous bytes of an 8-channel device buffer of 32-bit samples). Element (c, f) moves
+// through four layouts; each step exchanges one register bit for one position bit, so
+// every output register takes its lanes from one pair of registers (one vpermt2ps):
+//   0: register c2 c1 c0, position f3 f2 f1 f0     (channels)
+//   1: register c2 c1 f1, position f3 f2 f0 c0
+//   2: register c2 f2 f1, position f3 f0 c1 c0
+//   3: register f3 f2 f1, position f0 c2 c1 c0     (rows)
+constexpr int bitOf(int x, int i) noexcept {
+    return (x >> i) & 1;
+}
+constexpr int eightReg(int layout, int c, int f) noexcept {
+    switch (layout) {
+        case 0:
+            return c;
+        case 1:
+            return (c & 6) | bitOf(f, 1);
+        case 2:
+            return (c & 4) | bitOf(f, 2) << 1 | bitOf(f, 1);
+        default:
+            return f >> 1;
+    }
+}
+constexpr int eightPos(int layout, int c, int f) noexcept {
+    switch (layout) {
+        case 0:
+            return f;
+        case 1:
+            return bitOf(f, 3) << 3 | bitOf(f, 2) << 2 | bitOf(f, 0) << 1 | bitOf(c, 0);
+        case 2:
+            return bitOf(f, 3) << 3 | bitOf(f, 0) << 2 | (c & 3);
+        default:
+            return bitOf(f, 0) << 3 | c;
+    }
+}
+struct RowIdx {
+    // [step][v]: step s (layout s -> s + 1, register bit s) forward, or back (s + 1 -> s);
+    // v: the value of that bit in the output register
+    alignas(64) std::int32_t fwd[3][2][16];
+    alignas(64) std::int32_t back[3][2][16];
+};
+constexpr RowIdx makeRowIdx() noexcept {
+    RowIdx x{};
+    for (int s = 0; s < 3; ++s) {
+        for (int c = 0; c < 8; ++c) {
+            for (int f = 0; f < 16; ++f) {
+                const int ra = eightReg(s, c, f), rb = eightReg(s + 1, c, f);
+                // representatives: the register of the pair with every other bit zero
+                if ((rb & ~(1 << s)) == 0)
+                    x.fwd[s][bitOf(rb, s)][eightPos(s + 1, c, f)] =
+                        eightPos(s, c, f) + 16 * bitOf(ra, s);
+                if ((ra & ~(1 << s)) == 0)
+                    x.back[s][bitOf(ra, s)][eightPos(s, c, f)] =
+                        eightPos(s + 1, c, f) + 16 * bitOf(rb, s);
+            }
+        }
+    }
+    return x;
+}
+inline constexpr RowIdx kRowIdx = makeRowIdx();
+
+// vpermt2b controls: 8 registers of 16 samples in the low 3 bytes of each dword (rows of
+// 2 frames x 8 channels) -> 6 cache lines of packed 3-byte samples. Line l (and l + 3,
+// four registers on) takes bytes from registers l and l + 1; big: byte order reversed.
+struct Rows24Idx {
+    alignas(64) std::int8_t line[2][3][64];
+};
+constexpr Rows24Idx makeRows24Idx() noexcept {
+    Rows24Idx x{};
+    for (int big = 0; big < 2; ++big) {
+        for (int l = 0; l < 3; ++l) {
+            for (int b = 0; b < 64; ++b) {
+                const int g = 64 * l + b, row = g / 48, j = g % 48, k = j % 3;
+                x.line[big][l][b] =
+                    static_cast<std::int8_t>(4 * (j / 3) + (big ? 2 - k : k) + (row == l ? 0 : 64));
+            }
+        }
+    }
+    return x;
+}
+inline constexpr Rows24Idx kRows24Idx = makeRows24Idx();
+
 struct X512 {
     using F = __m512;
     static constexpr std::size_t kLanes = 16;
@@ -727,6 +810,67 @@ struct X512 {
         for (int m = 0; m < 4; ++m) {
             r[m] = _mm512_permutex2var_ps(u[m], lo, u[m + 4]);
             r[m + 4] = _mm512_permutex2var_ps(u[m], hi, u[m + 4]);
+        }
+    }
+
+    // ---- 8 channels x 16 frames <-> 8 rows of 2 frames (kRowIdx) ----
+    // For exactly 8 channels of 24- and 32-bit device formats: each row register is 2
+    // whole frames, so one 16-sample load or store per register and no joins, against
+    // two 8-sample rows per register (transposeHalves) otherwise.
+    static constexpr bool kEightRows = true;
+    FOLDBACK_SIMD_INLINE static void rowsFromChannels(F* r) noexcept {
+#pragma GCC unroll 3
+        for (int s = 0; s < 3; ++s) {
+            const __m512i i0 = _mm512_load_si512(kRowIdx.fwd[s][0]);
+            const __m512i i1 = _mm512_load_si512(kRowIdx.fwd[s][1]);
+            F t[8];
+#pragma GCC unroll 8
+            for (int a = 0; a < 8; ++a) {
+                if (bitOf(a, s) != 0) continue;
+                const int b = a | 1 << s;
+                t[a] = _mm512_permutex2var_ps(r[a], i0, r[b]);
+                t[b] = _mm512_permutex2var_ps(r[a], i1, r[b]);
+            }
+#pragma GCC unroll 8
+            for (int a = 0; a < 8; ++a) r[a] = t[a];
+        }
+    }
+    FOLDBACK_SIMD_INLINE static void channelsFromRows(F* r) noexcept {
+#pragma GCC unroll 3
+        for (int s = 2; s >= 0; --s) {
+            const __m512i i0 = _mm512_load_si512(kRowIdx.back[s][0]);
+            const __m512i i1 = _mm512_load_si512(kRowIdx.back[s][1]);
+            F t[8];
+#pragma GCC unroll 8
+            for (int a = 0; a < 8; ++a) {
+                if (bitOf(a, s) != 0) continue;
+                const int b = a | 1 << s;
+                t[a] = _mm512_permutex2var_ps(r[a], i0, r[b]);
+                t[b] = _mm512_permutex2var_ps(r[a], i1, r[b]);
+            }
+#pragma GCC unroll 8
+            for (int a = 0; a < 8; ++a) r[a] = t[a];
+        }
+    }
+
+    // 8 rows of 3-byte samples (ints24 or raw) -> 384 bytes at p: 6 whole-line stores
+    // (non-temporal when streaming; p 64-byte aligned then) instead of 8 packs and 8
+    // masked 48-byte stores.
+    template <bool Big, bool Stream>
+    FOLDBACK_SIMD_INLINE static void storeRows24(std::uint8_t* p, const __m512i* w) noexcept {
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 3
+            for (int l = 0; l < 3; ++l) {
+                const __m512i x = _mm512_permutex2var_epi8(
+                    w[4 * h + l], _mm512_load_si512(kRows24Idx.line[Big][l]), w[4 * h + l + 1]);
+                auto* q = p + 64 * (3 * h + l);
+                if constexpr (Stream) {
+                    _mm512_stream_si512(reinterpret_cast<__m512i*>(q), x);
+                } else {
+                    _mm512_storeu_si512(q, x);
+                }
+            }
         }
     }
 
@@ -1195,9 +1339,7 @@ struct X512::Codec {
                 if (kBig) s = _mm256_shuffle_epi8(s, _mm512_castsi512_si256(kSwap16x32.v()));
                 _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), s);
             } else {
-                __m512 t = _mm512_max_ps(t0, _mm512_set1_ps(-ScalarCodec<T>::kScaleF));
-                t = _mm512_min_ps(t, _mm512_set1_ps(ScalarCodec<T>::kScaleF - 1.0f));
-                __m512i i = _mm512_maskz_cvtps_epi32(ord, t);
+                __m512i i = clampedInts(t0, ord);
                 if constexpr (kInfo.bytes == 3) {
                     store48(p, _mm512_permutexvar_epi8(kPack.v(), i));
                 } else {
@@ -1219,6 +1361,21 @@ struct X512::Codec {
             _mm512_storeu_si512(p, a);
             _mm512_storeu_si512(p + 64, b);
         }
+    }
+
+    // Scaled samples of fewer than 32 bits (t0, NaN lanes cleared in ord) -> integers
+    // clamped to full scale, rounded to nearest.
+    FOLDBACK_SIMD_INLINE static __m512i clampedInts(__m512 t0, __mmask16 ord) noexcept {
+        __m512 t = _mm512_max_ps(t0, _mm512_set1_ps(-ScalarCodec<T>::kScaleF));
+        t = _mm512_min_ps(t, _mm512_set1_ps(ScalarCodec<T>::kScaleF - 1.0f));
+        return _mm512_maskz_cvtps_epi32(ord, t);
+    }
+    // 3-byte formats: what store writes, before packing: each sample in the low 3 bytes
+    // of a dword (X512::storeRows24 packs 8 such registers into 6 cache lines).
+    FOLDBACK_SIMD_INLINE static __m512i ints24(F x) noexcept {
+        static_assert(kInfo.kind == Kind::Int && kInfo.bytes == 3);
+        const __m512 t0 = _mm512_mul_ps(x, _mm512_set1_ps(ScalarCodec<T>::kScaleF));
+        return clampedInts(t0, _mm512_cmp_ps_mask(t0, t0, _CMP_ORD_Q));
     }
 
     template <bool Wide>
