@@ -1117,7 +1117,7 @@ struct X512 {
     }
 
     // Frames f.. f+15 of channels c.. c+7: 16-bit device samples -> Float32LSB.
-    template <ASIOSampleType From, ASIOSampleType To, bool Contiguous>
+    template <ASIOSampleType From, ASIOSampleType To, bool Contiguous, bool Stream = false>
     FOLDBACK_SIMD_INLINE static void deinterleaveEightAs(const std::uint8_t* s,
                                                          std::size_t channels, void* const* dst,
                                                          std::size_t f, std::size_t c) noexcept {
@@ -1143,9 +1143,21 @@ struct X512 {
             if (d == nullptr) continue;
             const __m512i top = _mm512_maskz_permutex2var_epi16(
                 0xAAAAAAAAu, q[ch / 4][0], _mm512_load_si512(kEightIdx.top[ch % 4]), q[ch / 4][1]);
-            Codec<To>::store(d + f * kBytesOfType<To>,
-                             _mm512_mul_ps(_mm512_cvtepi32_ps(top), _mm512_set1_ps(0x1p-31f)));
+            const __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(top), _mm512_set1_ps(0x1p-31f));
+            if constexpr (Stream) {
+                _mm512_stream_ps(reinterpret_cast<float*>(d + f * 4), x);
+            } else {
+                Codec<To>::store(d + f * kBytesOfType<To>, x);
+            }
         }
+    }
+    // Exactly 8 channels, with non-temporal stores: each channel's 16 floats are one whole
+    // cache line of its buffer (the buffers 64-byte aligned).
+    template <ASIOSampleType From>
+    FOLDBACK_SIMD_INLINE static void deinterleaveEightStream(const std::uint8_t* s,
+                                                             void* const* dst,
+                                                             std::size_t f) noexcept {
+        deinterleaveEightAs<From, ASIOSTFloat32LSB, true, true>(s, 8, dst, f, 0);
     }
     template <ASIOSampleType From, ASIOSampleType To>
     FOLDBACK_SIMD_INLINE static void deinterleaveEight(const std::uint8_t* s, std::size_t channels,
