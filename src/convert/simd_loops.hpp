@@ -352,8 +352,18 @@ FOLDBACK_SIMD_INLINE void interleaveEightRows(const void* const* src, std::uint8
             }
         }
         V::template storeRows24<From != To && typeInfo(To).bigEndian, Stream>(row, w);
+    } else if constexpr (Stream) {  // 4-byte samples: each row is one whole line
+#pragma GCC unroll 8
+        for (std::size_t k = 0; k < 8; ++k) {
+            if constexpr (From == To) {
+                _mm512_stream_si512(reinterpret_cast<__m512i*>(row + k * 64),
+                                    _mm512_castps_si512(r[k]));
+            } else {
+                _mm512_stream_si512(reinterpret_cast<__m512i*>(row + k * 64),
+                                    V::template Codec<To>::encode4(r[k]));
+            }
+        }
     } else {
-        static_assert(!Stream);
 #pragma GCC unroll 8
         for (std::size_t k = 0; k < 8; ++k) I::store(row + k * 16 * bo, r[k]);
     }
@@ -740,7 +750,7 @@ template <ASIOSampleType From, ASIOSampleType To, class... Vs>
     while (f < 64 && !aligned64(d + f * frameBytes)) ++f;
     if (f == 64 || f + K > frames) return 0;
     interleaveRange<From, To, Vs...>(src, channels, d, 0, f);
-    // 8 channels of 16-bit or packed 24-bit samples: whole cache lines come out of the
+    // 8 channels of 16-, packed 24- or 32-bit samples: whole cache lines come out of the
     // registers, so they are streamed from there, without the bounce buffer
     using V = typename FirstOf<Vs...>::type;
     if constexpr (kPairBlocks<V, To, From>) {
@@ -750,7 +760,7 @@ template <ASIOSampleType From, ASIOSampleType To, class... Vs>
             _mm_sfence();
             return f;
         }
-    } else if constexpr (kEightRowBlocks<V, To> && bo == 3) {
+    } else if constexpr (kEightRowBlocks<V, To>) {
         if (channels == 8) {
             for (; f + V::kLanes <= frames; f += V::kLanes)
                 interleaveEightRows<V, From, To, true>(src, d, f);

@@ -1335,34 +1335,20 @@ struct X512::Codec {
     }
 
     FOLDBACK_SIMD_INLINE static void store(std::uint8_t* p, F x) noexcept {
-        if constexpr (kInfo.kind == Kind::Int) {
+        if constexpr (kInfo.bytes == 4) {
+            _mm512_storeu_si512(p, encode4(x));
+        } else if constexpr (kInfo.kind == Kind::Int) {
             const __m512 t0 = _mm512_mul_ps(x, _mm512_set1_ps(ScalarCodec<T>::kScaleF));
             const __mmask16 ord = _mm512_cmp_ps_mask(t0, t0, _CMP_ORD_Q);  // NaN lanes -> 0
-            if constexpr (kBits == 32) {
-                const __mmask16 over = _mm512_cmp_ps_mask(t0, _mm512_set1_ps(0x1p31f), _CMP_GE_OQ);
-                __m512i i = _mm512_mask_mov_epi32(_mm512_maskz_cvtps_epi32(ord, t0), over,
-                                                  _mm512_set1_epi32(0x7FFFFFFF));
-                if (kBig) i = _mm512_shuffle_epi8(i, kSwap32x16.v());
-                _mm512_storeu_si512(p, i);
-            } else if constexpr (kInfo.bytes == 2) {
+            if constexpr (kInfo.bytes == 2) {
                 // vpmovsdw saturates; only +overflow (cvt gives 0x80000000) needs the clamp
                 const __m512 t = _mm512_min_ps(t0, _mm512_set1_ps(32767.0f));
                 __m256i s = _mm512_cvtsepi32_epi16(_mm512_maskz_cvtps_epi32(ord, t));
                 if (kBig) s = _mm256_shuffle_epi8(s, _mm512_castsi512_si256(kSwap16x32.v()));
                 _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), s);
             } else {
-                __m512i i = clampedInts(t0, ord);
-                if constexpr (kInfo.bytes == 3) {
-                    store48(p, _mm512_permutexvar_epi8(kPack.v(), i));
-                } else {
-                    if (kBig) i = _mm512_shuffle_epi8(i, kSwap32x16.v());
-                    _mm512_storeu_si512(p, i);
-                }
+                store48(p, _mm512_permutexvar_epi8(kPack.v(), clampedInts(t0, ord)));
             }
-        } else if constexpr (kInfo.kind == Kind::Float32) {
-            __m512i i = _mm512_castps_si512(x);
-            if (kBig) i = _mm512_shuffle_epi8(i, kSwap32x16.v());
-            _mm512_storeu_si512(p, i);
         } else {
             __m512i a = _mm512_castpd_si512(_mm512_cvtps_pd(_mm512_castps512_ps256(x)));
             __m512i b = _mm512_castpd_si512(_mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)));
@@ -1373,6 +1359,27 @@ struct X512::Codec {
             _mm512_storeu_si512(p, a);
             _mm512_storeu_si512(p + 64, b);
         }
+    }
+
+    // 4-byte formats: the 64 bytes store writes.
+    FOLDBACK_SIMD_INLINE static __m512i encode4(F x) noexcept {
+        static_assert(kInfo.bytes == 4);
+        __m512i i;
+        if constexpr (kInfo.kind == Kind::Int) {
+            const __m512 t0 = _mm512_mul_ps(x, _mm512_set1_ps(ScalarCodec<T>::kScaleF));
+            const __mmask16 ord = _mm512_cmp_ps_mask(t0, t0, _CMP_ORD_Q);  // NaN lanes -> 0
+            if constexpr (kBits == 32) {
+                const __mmask16 over = _mm512_cmp_ps_mask(t0, _mm512_set1_ps(0x1p31f), _CMP_GE_OQ);
+                i = _mm512_mask_mov_epi32(_mm512_maskz_cvtps_epi32(ord, t0), over,
+                                          _mm512_set1_epi32(0x7FFFFFFF));
+            } else {
+                i = clampedInts(t0, ord);
+            }
+        } else {
+            i = _mm512_castps_si512(x);
+        }
+        if (kBig) i = _mm512_shuffle_epi8(i, kSwap32x16.v());
+        return i;
     }
 
     // Scaled samples of fewer than 32 bits (t0, NaN lanes cleared in ord) -> integers
