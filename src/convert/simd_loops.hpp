@@ -48,6 +48,12 @@ concept EightRows = requires {
     V::kEightRows;
 };
 
+// Widths whose transpose can end in packed 24-bit rows (X512::storeBlock24).
+template <class V>
+concept Block24 = requires {
+    V::kBlock24;
+};
+
 // Widths with the 32-channel pair transpose (X512) use it for 16-bit device formats <->
 // Float32LSB (simd_x86.hpp, deinterleavePairs).
 template <class V>
@@ -602,6 +608,17 @@ FOLDBACK_SIMD_INLINE void interleaveBlock(const void* const* src, std::size_t ch
     for (std::size_t k = 0; k < L; ++k) {
         const auto* p = static_cast<const std::uint8_t*>(src[c + k]);
         r[k] = p != nullptr ? I::load(p + f * bi) : V::zero();  // zero bits: silence
+    }
+    if constexpr (Block24<V> && bo == 3) {
+        // packed 24-bit: converted first, packed inside the transpose's last round
+        if constexpr (From != To) {
+#pragma GCC unroll 16
+            for (std::size_t k = 0; k < L; ++k)
+                r[k] = _mm512_castsi512_ps(V::template Codec<To>::ints24(r[k]));
+        }
+        V::template storeBlock24<From != To && typeInfo(To).bigEndian>(d + (f * channels + c) * bo,
+                                                                       channels * bo, r);
+        return;
     }
     V::transpose(r);
     std::uint8_t* row = d + (f * channels + c) * bo;

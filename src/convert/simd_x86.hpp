@@ -737,6 +737,28 @@ constexpr Rows24Idx makeRows24Idx() noexcept {
 }
 inline constexpr Rows24Idx kRows24Idx = makeRows24Idx();
 
+// vpermt2b controls for X512::storeBlock24: the last round of the 16 x 16 transpose
+// (lanes 0 and 2, or 1 and 3, of two registers) and the packing of 16 dwords into 48
+// bytes, in one permute. [big][odd lanes].
+struct Block24Idx {
+    alignas(64) std::int8_t pick[2][2][64];
+};
+constexpr Block24Idx makeBlock24Idx() noexcept {
+    Block24Idx x{};
+    for (int big = 0; big < 2; ++big) {
+        for (int odd = 0; odd < 2; ++odd) {
+            for (int j = 0; j < 48; ++j) {
+                const int t = j / 3, k = big ? 2 - j % 3 : j % 3;  // sample, its byte
+                const int lane = 2 * ((t / 4) % 2) + odd;
+                x.pick[big][odd][j] =
+                    static_cast<std::int8_t>((t / 8) * 64 + lane * 16 + (t % 4) * 4 + k);
+            }
+        }
+    }
+    return x;
+}
+inline constexpr Block24Idx kBlock24Idx = makeBlock24Idx();
+
 struct X512 {
     using F = __m512;
     static constexpr std::size_t kLanes = 16;
@@ -768,6 +790,45 @@ struct X512 {
             r[4 + m] = _mm512_shuffle_f32x4(s1, s3, 0x88);
             r[8 + m] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
             r[12 + m] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
+        }
+    }
+    // 16 channels x 16 frames of 3-byte samples (each in the low 3 bytes of a dword, as
+    // Codec::ints24 or a raw load leaves them) -> 16 packed rows of 48 bytes, stride
+    // apart: the transpose above with its last round of lane shuffles and the 16 packs
+    // (vpermb) merged into 16 vpermt2b: 64 shuffles per block instead of 80.
+    static constexpr bool kBlock24 = true;
+    template <bool Big>
+    FOLDBACK_SIMD_INLINE static void storeBlock24(std::uint8_t* row, std::size_t stride,
+                                                  F* r) noexcept {
+        F t[16], u[16];
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+            t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+            t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+        }
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+            u[4 * k + 0] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+            u[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+            u[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+            u[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+        }
+        const __m512i even = _mm512_load_si512(kBlock24Idx.pick[Big][0]);
+        const __m512i odd = _mm512_load_si512(kBlock24Idx.pick[Big][1]);
+        constexpr __mmask64 kRow = 0x0000FFFFFFFFFFFFull;
+#pragma GCC unroll 4
+        for (int m = 0; m < 4; ++m) {
+            const __m512i s0 = _mm512_castps_si512(_mm512_shuffle_f32x4(u[m], u[4 + m], 0x88));
+            const __m512i s1 = _mm512_castps_si512(_mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD));
+            const __m512i s2 = _mm512_castps_si512(_mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88));
+            const __m512i s3 = _mm512_castps_si512(_mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD));
+            _mm512_mask_storeu_epi8(row + m * stride, kRow, _mm512_permutex2var_epi8(s0, even, s2));
+            _mm512_mask_storeu_epi8(row + (4 + m) * stride, kRow,
+                                    _mm512_permutex2var_epi8(s1, even, s3));
+            _mm512_mask_storeu_epi8(row + (8 + m) * stride, kRow,
+                                    _mm512_permutex2var_epi8(s0, odd, s2));
+            _mm512_mask_storeu_epi8(row + (12 + m) * stride, kRow,
+                                    _mm512_permutex2var_epi8(s1, odd, s3));
         }
     }
     FOLDBACK_SIMD_INLINE static void unzip(F a, F b, F& l, F& r) noexcept {
