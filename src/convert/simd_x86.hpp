@@ -716,39 +716,25 @@ constexpr RowIdx makeRowIdx() noexcept {
 }
 inline constexpr RowIdx kRowIdx = makeRowIdx();
 
-// vpermt2b controls: 8 registers of 16 samples in the low 3 bytes of each dword (rows of
-// 2 frames x 8 channels) -> 6 cache lines of packed 3-byte samples. Line l (and l + 3,
-// four registers on) takes bytes from registers l and l + 1; big: byte order reversed.
-struct Rows24Idx {
+// vpermt2b controls that pack 16 samples, each in the low 3 bytes of a dword, into 48
+// bytes while they move ([big]: byte order reversed):
+//   line[big][l]: 8 registers of rows of 2 frames x 8 channels -> 6 cache lines (line l,
+//     and l + 3 four registers on, takes bytes from registers l and l + 1);
+//   pick[big][odd]: X512::storeBlock24, the last round of the 16 x 16 transpose (lanes
+//     0 and 2, or 1 and 3, of two registers) and the packing in one permute.
+struct Pack24Idx {
     alignas(64) std::int8_t line[2][3][64];
-};
-constexpr Rows24Idx makeRows24Idx() noexcept {
-    Rows24Idx x{};
-    for (int big = 0; big < 2; ++big) {
-        for (int l = 0; l < 3; ++l) {
-            for (int b = 0; b < 64; ++b) {
-                const int g = 64 * l + b, row = g / 48, j = g % 48, k = j % 3;
-                x.line[big][l][b] =
-                    static_cast<std::int8_t>(4 * (j / 3) + (big ? 2 - k : k) + (row == l ? 0 : 64));
-            }
-        }
-    }
-    return x;
-}
-inline constexpr Rows24Idx kRows24Idx = makeRows24Idx();
-
-// vpermt2b controls for X512::storeBlock24: the last round of the 16 x 16 transpose
-// (lanes 0 and 2, or 1 and 3, of two registers) and the packing of 16 dwords into 48
-// bytes, in one permute. [big][odd lanes].
-struct Block24Idx {
     alignas(64) std::int8_t pick[2][2][64];
 };
-constexpr Block24Idx makeBlock24Idx() noexcept {
-    Block24Idx x{};
+constexpr Pack24Idx makePack24Idx() noexcept {
+    Pack24Idx x{};
     for (int big = 0; big < 2; ++big) {
-        for (int odd = 0; odd < 2; ++odd) {
-            for (int j = 0; j < 48; ++j) {
-                const int t = j / 3, k = big ? 2 - j % 3 : j % 3;  // sample, its byte
+        for (int b = 0; b < 64 * 3; ++b) {  // byte b of the 192 packed bytes of 4 rows
+            const int row = b / 48, j = b % 48, t = j / 3, k = big ? 2 - j % 3 : j % 3;
+            const int l = b / 64;
+            x.line[big][l][b % 64] = static_cast<std::int8_t>(4 * t + k + (row == l ? 0 : 64));
+            if (row != 0) continue;
+            for (int odd = 0; odd < 2; ++odd) {
                 const int lane = 2 * ((t / 4) % 2) + odd;
                 x.pick[big][odd][j] =
                     static_cast<std::int8_t>((t / 8) * 64 + lane * 16 + (t % 4) * 4 + k);
@@ -757,7 +743,7 @@ constexpr Block24Idx makeBlock24Idx() noexcept {
     }
     return x;
 }
-inline constexpr Block24Idx kBlock24Idx = makeBlock24Idx();
+inline constexpr Pack24Idx kPack24Idx = makePack24Idx();
 
 struct X512 {
     using F = __m512;
@@ -813,8 +799,8 @@ struct X512 {
             u[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
             u[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
         }
-        const __m512i even = _mm512_load_si512(kBlock24Idx.pick[Big][0]);
-        const __m512i odd = _mm512_load_si512(kBlock24Idx.pick[Big][1]);
+        const __m512i even = _mm512_load_si512(kPack24Idx.pick[Big][0]);
+        const __m512i odd = _mm512_load_si512(kPack24Idx.pick[Big][1]);
         constexpr __mmask64 kRow = 0x0000FFFFFFFFFFFFull;
 #pragma GCC unroll 4
         for (int m = 0; m < 4; ++m) {
@@ -924,7 +910,7 @@ struct X512 {
 #pragma GCC unroll 3
             for (int l = 0; l < 3; ++l) {
                 const __m512i x = _mm512_permutex2var_epi8(
-                    w[4 * h + l], _mm512_load_si512(kRows24Idx.line[Big][l]), w[4 * h + l + 1]);
+                    w[4 * h + l], _mm512_load_si512(kPack24Idx.line[Big][l]), w[4 * h + l + 1]);
                 auto* q = p + 64 * (3 * h + l);
                 if constexpr (Stream) {
                     _mm512_stream_si512(reinterpret_cast<__m512i*>(q), x);
