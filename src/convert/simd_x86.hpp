@@ -749,10 +749,10 @@ struct X512 {
     using F = __m512;
     static constexpr std::size_t kLanes = 16;
     FOLDBACK_SIMD_INLINE static F zero() noexcept { return _mm512_setzero_ps(); }
-    // 16 x 16 in four stages of 16 shuffles: 2x2 and 4x4 blocks inside each 128-bit lane,
-    // then two rounds of 128-bit lane shuffles.
-    FOLDBACK_SIMD_INLINE static void transpose(F* r) noexcept {
-        F t[16], u[16];
+    // 16 x 16 in four stages of 16 shuffles: 2x2 and 4x4 blocks inside each 128-bit lane
+    // (transposeInLanes), then two rounds of 128-bit lane shuffles.
+    FOLDBACK_SIMD_INLINE static void transposeInLanes(const F* r, F* u) noexcept {
+        F t[16];
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
             t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
@@ -766,6 +766,10 @@ struct X512 {
             u[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
         }
         // u[4k+m], 128-bit lane L: column 4L+m, rows 4k..4k+3
+    }
+    FOLDBACK_SIMD_INLINE static void transpose(F* r) noexcept {
+        F u[16];
+        transposeInLanes(r, u);
 #pragma GCC unroll 4
         for (int m = 0; m < 4; ++m) {
             const F s0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
@@ -786,19 +790,8 @@ struct X512 {
     template <bool Big>
     FOLDBACK_SIMD_INLINE static void storeBlock24(std::uint8_t* row, std::size_t stride,
                                                   F* r) noexcept {
-        F t[16], u[16];
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-            t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
-            t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
-        }
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-            u[4 * k + 0] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
-            u[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
-            u[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
-            u[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
-        }
+        F u[16];
+        transposeInLanes(r, u);
         const __m512i even = _mm512_load_si512(kPack24Idx.pick[Big][0]);
         const __m512i odd = _mm512_load_si512(kPack24Idx.pick[Big][1]);
         constexpr __mmask64 kRow = 0x0000FFFFFFFFFFFFull;
@@ -865,39 +858,29 @@ struct X512 {
     // whole frames, so one 16-sample load or store per register and no joins, against
     // two 8-sample rows per register (transposeHalves) otherwise.
     static constexpr bool kEightRows = true;
+    // One round: registers paired across bit s, each output from one vpermt2ps.
+    FOLDBACK_SIMD_INLINE static void rowRound(F* r, int s,
+                                              const std::int32_t (&idx)[2][16]) noexcept {
+        const __m512i i0 = _mm512_load_si512(idx[0]);
+        const __m512i i1 = _mm512_load_si512(idx[1]);
+        F t[8];
+#pragma GCC unroll 8
+        for (int a = 0; a < 8; ++a) {
+            if (bitOf(a, s) != 0) continue;
+            const int b = a | 1 << s;
+            t[a] = _mm512_permutex2var_ps(r[a], i0, r[b]);
+            t[b] = _mm512_permutex2var_ps(r[a], i1, r[b]);
+        }
+#pragma GCC unroll 8
+        for (int a = 0; a < 8; ++a) r[a] = t[a];
+    }
     FOLDBACK_SIMD_INLINE static void rowsFromChannels(F* r) noexcept {
 #pragma GCC unroll 3
-        for (int s = 0; s < 3; ++s) {
-            const __m512i i0 = _mm512_load_si512(kRowIdx.fwd[s][0]);
-            const __m512i i1 = _mm512_load_si512(kRowIdx.fwd[s][1]);
-            F t[8];
-#pragma GCC unroll 8
-            for (int a = 0; a < 8; ++a) {
-                if (bitOf(a, s) != 0) continue;
-                const int b = a | 1 << s;
-                t[a] = _mm512_permutex2var_ps(r[a], i0, r[b]);
-                t[b] = _mm512_permutex2var_ps(r[a], i1, r[b]);
-            }
-#pragma GCC unroll 8
-            for (int a = 0; a < 8; ++a) r[a] = t[a];
-        }
+        for (int s = 0; s < 3; ++s) rowRound(r, s, kRowIdx.fwd[s]);
     }
     FOLDBACK_SIMD_INLINE static void channelsFromRows(F* r) noexcept {
 #pragma GCC unroll 3
-        for (int s = 2; s >= 0; --s) {
-            const __m512i i0 = _mm512_load_si512(kRowIdx.back[s][0]);
-            const __m512i i1 = _mm512_load_si512(kRowIdx.back[s][1]);
-            F t[8];
-#pragma GCC unroll 8
-            for (int a = 0; a < 8; ++a) {
-                if (bitOf(a, s) != 0) continue;
-                const int b = a | 1 << s;
-                t[a] = _mm512_permutex2var_ps(r[a], i0, r[b]);
-                t[b] = _mm512_permutex2var_ps(r[a], i1, r[b]);
-            }
-#pragma GCC unroll 8
-            for (int a = 0; a < 8; ++a) r[a] = t[a];
-        }
+        for (int s = 2; s >= 0; --s) rowRound(r, s, kRowIdx.back[s]);
     }
 
     // 8 rows of 3-byte samples (ints24 or raw) -> 384 bytes at p: 6 whole-line stores
