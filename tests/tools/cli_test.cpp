@@ -283,12 +283,27 @@ TEST(Record, FromTheFileDriverInRealTime) {
     const std::string take = file("fromfile.wav");
     const CliResult r = cli(
         {"record", "recfile", "-c", "1-4", "-o", take, "-b", "64", "--seconds", "1.5", "--json"});
-    ASSERT_EQ(r.status, 0) << describe(r);
+    // 5: samples were lost and reported. A 2-core VM can stall the driver's thread for tens
+    // of milliseconds (seen: 29 ms, 1408 frames, under the parallel test run); the driver's
+    // clock runs on (its input passes unheard) and the take must say where, keep its
+    // timeline and lose nothing else.
+    ASSERT_TRUE(r.status == 0 || r.status == 5) << describe(r);
     const Json j = json(r);
     EXPECT_EQ(j["latency"]["input"].integer(), 64);
+    std::vector<std::pair<std::int64_t, std::int64_t>> gaps;
+    for (std::size_t i = 0; i < j["gaps"].size(); ++i)
+        gaps.emplace_back(j["gaps"][i]["position"].integer(), j["gaps"][i]["frames"].integer());
+    if (r.status == 5) {
+        EXPECT_FALSE(gaps.empty()) << describe(r);
+        EXPECT_EQ(j["lost"]["ring_overflow"].integer(), 0) << describe(r);
+        EXPECT_EQ(j["lost"]["device_drop"].integer(), j["lost_frames"].integer()) << describe(r);
+        EXPECT_LT(j["lost_frames"].integer(), 48000 / 2) << describe(r);
+    } else {
+        EXPECT_TRUE(gaps.empty()) << describe(r);
+    }
     const Audio rec = readAudio(take);
     EXPECT_EQ(rec.frames, 72000);
-    EXPECT_EQ(compareDelayed(rec, readAudio(src), 64), 0);
+    EXPECT_EQ(compareDelayed(rec, readAudio(src), 64, gaps), 0);
     EXPECT_GT(r.seconds, 1.3);  // paced in real time
 }
 
