@@ -260,4 +260,47 @@ long long positionJumps(const std::vector<SwitchRecord>& recs, long size) {
     return jumps;
 }
 
+void checkSteadyStream(const Driver& d, Host& h, long size, double rate, double periodTolerance,
+                       SteadyStream& out, int ms) {
+    const std::int64_t t0 = nowNs();
+    const long long s0 = h.switches();
+    sleepMs(ms);
+    out.seconds = static_cast<double>(nowNs() - t0) / 1e9;
+    out.switches = h.switches() - s0;
+    ASSERT_EQ(d.stop(), ASE_OK);
+    out.counters = d.counters();
+    const FoldbackCounters& c = out.counters;
+    out.recs = h.records();
+    const auto& recs = out.recs;
+    ASSERT_GT(recs.size(), 100u);
+
+    const double period = static_cast<double>(size) / rate;
+    EXPECT_GE(static_cast<double>(out.switches), 0.9 * out.seconds / period)
+        << out.switches << " switches in " << out.seconds << " s";
+    EXPECT_EQ(recs[0].position, 0);
+    EXPECT_EQ(positionJumps(recs, size), c.resyncs);
+    EXPECT_EQ(h.messages(kAsioResyncRequest), c.resyncs);
+    long long badIndex = 0, notIncreasing = 0, wholeMs = 0;
+    out.lag.clear();
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        if (recs[i].index != static_cast<long>(i % 2)) ++badIndex;
+        if (i > 0 && recs[i].systemTime <= recs[i - 1].systemTime) ++notIncreasing;
+        wholeMs += recs[i].systemTime % 1'000'000 == 0;
+        out.lag.push_back(recs[i].wallNs - recs[i].systemTime);
+    }
+    std::sort(out.lag.begin(), out.lag.end());
+    EXPECT_EQ(badIndex, 0);
+    EXPECT_EQ(notIncreasing, 0);
+    EXPECT_LT(wholeMs, static_cast<long long>(recs.size()) / 10) << "millisecond time stamps";
+    const double perSwitch = static_cast<double>(recs.back().systemTime - recs.front().systemTime) /
+                             static_cast<double>(recs.back().position - recs.front().position) *
+                             static_cast<double>(size);
+    EXPECT_NEAR(perSwitch, period * 1e9, period * 1e9 * periodTolerance);
+    EXPECT_EQ(h.messages(kAsioOverload), c.overloads);
+    EXPECT_EQ(c.switches, h.switches());
+    const long long after = h.switches();
+    sleepMs(30);
+    EXPECT_EQ(h.switches(), after) << "a switch after stop returned";
+}
+
 }  // namespace foldback::testsupport

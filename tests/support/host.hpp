@@ -130,4 +130,23 @@ void startStream(const Driver& d, Host& h, long size = 0);
 // Positions that do not advance by `size` from one switch to the next.
 long long positionJumps(const std::vector<SwitchRecord>& recs, long size);
 
+// What the engine drivers' streaming tests share. [control-thread] After startStream:
+// streams `ms` milliseconds at `size` frames a switch, stops, and checks what a host
+// notices: at least 90 % of the nominal switches at `rate`; positions from 0, advancing
+// by `size`, a jump only with a resync and every resync sent; buffer indices
+// alternating; time stamps strictly increasing, in nanoseconds (not whole milliseconds),
+// advancing at the period within `periodTolerance` (relative); every counted overload
+// sent and every switch counted; no switch after stop returned. Fewer than 100 switches
+// recorded is a fatal failure (ASSERT_NO_FATAL_FAILURE around the call).
+struct SteadyStream {
+    std::vector<SwitchRecord> recs;
+    FoldbackCounters counters{};
+    long long switches = 0;         // while streaming
+    double seconds = 0;             // how long that was
+    std::vector<std::int64_t> lag;  // the host's clock in each switch - its stamp (ns), sorted
+    std::int64_t medianLag() const { return lag[lag.size() / 2]; }
+};
+void checkSteadyStream(const Driver& d, Host& h, long size, double rate, double periodTolerance,
+                       SteadyStream& out, int ms = 2000);
+
 }  // namespace foldback::testsupport

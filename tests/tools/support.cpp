@@ -1,6 +1,7 @@
 #include "support.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -349,6 +350,53 @@ long long Json::integer() const {
 const std::string& Json::str() const {
     if (type != Type::String) throw std::runtime_error("JSON: not a string");
     return string;
+}
+
+// ---- what the CLI tests share ---------------------------------------------------------
+
+std::string loopback(const std::string& name, int channels, const std::string& extra) {
+    return addInstance(name, FOLDBACK_LOOPBACK_SO,
+                       "[loopback]\ninputs = " + std::to_string(channels) +
+                           "\noutputs = " + std::to_string(channels) + "\n" + extra +
+                           "\n[kit]\nmax_late_periods = 1024\n");
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+Json json(const CliResult& r) {
+    try {
+        return Json::parse(r.out);
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what() << "\n" << describe(r);
+        throw;
+    }
+}
+
+long long compareDelayed(const Audio& rec, const Audio& src, std::int64_t delay,
+                         const std::vector<std::pair<std::int64_t, std::int64_t>>& gaps) {
+    long long bad = 0;
+    std::size_t g = 0;
+    for (std::int64_t t = 0; t < rec.frames; ++t) {
+        while (g < gaps.size() && gaps[g].first + gaps[g].second <= t) ++g;
+        const bool inGap = g < gaps.size() && t >= gaps[g].first;
+        for (int c = 0; c < rec.channels; ++c) {
+            const std::int64_t s = t - delay;
+            const float want = inGap || s < 0 || s >= src.frames ? 0.0f : src.at(s, c);
+            if (bits(rec.at(t, c)) != bits(want)) {
+                if (bad == 0)
+                    ADD_FAILURE() << "first mismatch at frame " << t << " channel " << c << ": got "
+                                  << rec.at(t, c) << " want " << want
+                                  << (inGap ? " (in a reported gap)" : "");
+                ++bad;
+            }
+        }
+    }
+    return bad;
 }
 
 }  // namespace foldback::tooltest

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace foldback::tooltest {
@@ -83,5 +84,21 @@ class Json {
     const std::string& str() const;
     std::size_t size() const { return type == Type::Array ? array.size() : object.size(); }
 };
+
+// ---- what the CLI tests share ---------------------------------------------------------
+// A loopback instance (FOLDBACK_LOOPBACK_SO) with `channels` inputs and outputs plus
+// `extra` [loopback] lines. Late wake-ups on a loaded 2-core VM are caught up, never
+// skipped: these tests are about the tools, and a skip would be a (correctly reported)
+// device drop-out.
+std::string loopback(const std::string& name, int channels = 8, const std::string& extra = "");
+// The whole file as text ("" when it cannot be read).
+std::string slurp(const std::string& path);
+// The CLI's --json output; fails the test (and throws) when it is not JSON.
+Json json(const CliResult& r);
+// Every frame of `rec` is `src` delayed by `delay` (silence before), bit for bit, except
+// inside `gaps` ({first frame, frames}, sorted: silence). Returns the number of
+// mismatching samples (reports the first as a test failure).
+long long compareDelayed(const Audio& rec, const Audio& src, std::int64_t delay,
+                         const std::vector<std::pair<std::int64_t, std::int64_t>>& gaps = {});
 
 }  // namespace foldback::tooltest

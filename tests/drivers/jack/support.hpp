@@ -20,7 +20,9 @@ using testsupport::nowNs;
 using testsupport::positionJumps;
 using testsupport::run;  // the server's environment is this process's (startServer)
 using testsupport::sleepMs;
+using testsupport::checkSteadyStream;
 using testsupport::startStream;
+using testsupport::SteadyStream;
 using testsupport::SwitchRecord;
 
 // ---- the private server ------------------------------------------------------------------

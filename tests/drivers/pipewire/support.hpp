@@ -24,7 +24,9 @@ using testsupport::nowNs;
 using testsupport::positionJumps;
 using testsupport::run;  // the daemon's environment is this process's (startDaemon)
 using testsupport::sleepMs;
+using testsupport::checkSteadyStream;
 using testsupport::startStream;
+using testsupport::SteadyStream;
 using testsupport::SwitchRecord;
 
 // ---- the private daemon ----------------------------------------------------------------
