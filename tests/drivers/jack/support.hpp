@@ -13,6 +13,7 @@
 
 namespace foldback::jacktest {
 
+using testsupport::checkSteadyStream;
 using testsupport::countingCreator;
 using testsupport::CreatorLog;
 using testsupport::MessageRecord;
@@ -20,7 +21,6 @@ using testsupport::nowNs;
 using testsupport::positionJumps;
 using testsupport::run;  // the server's environment is this process's (startServer)
 using testsupport::sleepMs;
-using testsupport::checkSteadyStream;
 using testsupport::startStream;
 using testsupport::SteadyStream;
 using testsupport::SwitchRecord;

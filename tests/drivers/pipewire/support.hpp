@@ -15,6 +15,7 @@
 
 namespace foldback::pwtest {
 
+using testsupport::checkSteadyStream;
 using testsupport::countingCreator;
 using testsupport::CreatorLog;
 using testsupport::Host;
@@ -24,7 +25,6 @@ using testsupport::nowNs;
 using testsupport::positionJumps;
 using testsupport::run;  // the daemon's environment is this process's (startDaemon)
 using testsupport::sleepMs;
-using testsupport::checkSteadyStream;
 using testsupport::startStream;
 using testsupport::SteadyStream;
 using testsupport::SwitchRecord;
