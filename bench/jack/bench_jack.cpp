@@ -6,6 +6,17 @@
 //   portaudio  PortAudio's JACK host API (paFloat32 | paNonInterleaved callback)
 //   rtaudio    RtAudio's UNIX_JACK API (RTAUDIO_FLOAT32, RTAUDIO_NONINTERLEAVED callback)
 //
+// and, on request (--clients), two plain libjack clients that move the bytes an API with
+// buffers of its own must move, with no other code, as yardsticks:
+//
+//   floor      ports -> own input buffers -> own output buffers -> ports, alternating the
+//              two halves of a double buffer laid out as the kit lays out ASIO buffers:
+//              the least any ASIO-compatible driver on JACK can cost
+//   copy3      the same three copies through one buffer per channel (RtAudio's shape)
+//
+// --driver-b PATH adds a client "foldback-b": the same host through another build of the
+// JACK driver, to A/B a driver change in one run.
+//
 // Each client runs in a process of its own (this program, re-executed with --child), so
 // CLOCK_PROCESS_CPUTIME_ID is its whole cost: the callback, libjack's process thread and
 // its other threads, and the library around them. A run gives each client the server to
@@ -25,7 +36,7 @@
 // --pin same (the default) runs jackd's threads and every client on one core (see main()).
 //
 //   bench_jack [--runs 9] [--seconds 2] [--periods 64,256] [--clients foldback,raw,...]
-//   [--together] [--threads] [--pin same|split|none]
+//   [--together] [--threads] [--pin same|split|none] [--driver-b PATH]
 #include <jack/jack.h>
 #include <portaudio.h>
 #include <rtaudio/RtAudio.h>
@@ -93,6 +104,71 @@ struct RawClient final : Client {
     }
     ~RawClient() override {
         if (client) jack_client_close(client);
+    }
+};
+
+// A plain libjack client that moves the bytes an ASIO driver on JACK has to move, and
+// nothing else: ports -> its own input buffers, input buffers -> output buffers (the host's
+// copy), output buffers -> ports, laid out as the kit lays out ASIO buffers (per channel,
+// 64-byte aligned, inputs then outputs). halves = 2 alternates the two halves of ASIO's
+// double buffer ("floor": what any ASIO-compatible JACK driver costs at least, no Foldback
+// code); halves = 1 keeps one buffer per channel, as RtAudio does ("copy3").
+struct CopyClient final : Client {
+    explicit CopyClient(int h) : halves(h) {}
+    int halves;
+    int index = 0;
+    std::size_t stride = 0;  // floats per half
+    float* mem = nullptr;
+    jack_client_t* client = nullptr;
+    jack_port_t* in[kChannels]{};
+    jack_port_t* out[kChannels]{};
+    float* half(bool input, int c, int i) const {
+        return mem + ((input ? 0 : kChannels) + c) * halves * stride + i * stride;
+    }
+    static int process(jack_nframes_t n, void* arg) {
+        auto* self = static_cast<CopyClient*>(arg);
+        const int i = self->index;
+        const std::size_t bytes = n * sizeof(float);
+        if (n <= self->stride) {
+            for (int c = 0; c < kChannels; ++c)
+                std::memcpy(self->half(true, c, i), jack_port_get_buffer(self->in[c], n), bytes);
+            for (int c = 0; c < kChannels; ++c)
+                std::memcpy(self->half(false, c, i), self->half(true, c, i), bytes);
+            for (int c = 0; c < kChannels; ++c)
+                std::memcpy(jack_port_get_buffer(self->out[c], n), self->half(false, c, i), bytes);
+        }
+        self->index = (i + 1) % self->halves;
+        gCallbacks.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
+    std::string open(long period) override {
+        stride = (static_cast<std::size_t>(period) + 15) / 16 * 16;
+        const std::size_t bytes = 2 * kChannels * static_cast<std::size_t>(halves) * stride * 4;
+        mem = static_cast<float*>(std::aligned_alloc(64, bytes));
+        if (!mem) return "out of memory";
+        std::memset(mem, 0, bytes);
+        jack_status_t st{};
+        client =
+            jack_client_open(halves == 2 ? "bench-floor" : "bench-copy3", JackNoStartServer, &st);
+        if (!client) return "jack_client_open failed";
+        for (int c = 0; c < kChannels; ++c) {
+            in[c] = jack_port_register(client, ("in_" + std::to_string(c + 1)).c_str(),
+                                       JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+            out[c] = jack_port_register(client, ("out_" + std::to_string(c + 1)).c_str(),
+                                        JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
+        }
+        jack_set_process_callback(client, &CopyClient::process, this);
+        if (jack_activate(client) != 0) return "jack_activate failed";
+        for (int c = 0; c < kChannels; ++c) {
+            const std::string n = std::to_string(c + 1);
+            jack_connect(client, ("system:capture_" + n).c_str(), jack_port_name(in[c]));
+            jack_connect(client, jack_port_name(out[c]), ("system:playback_" + n).c_str());
+        }
+        return "";
+    }
+    ~CopyClient() override {
+        if (client) jack_client_close(client);
+        std::free(mem);
     }
 };
 
@@ -189,8 +265,14 @@ int child(const std::string& kind, long period, double seconds, std::int64_t sta
         c = std::make_unique<RawClient>();
     else if (kind == "foldback")
         c = std::make_unique<FoldbackClient>("bench-jack");
+    else if (kind == "foldback-b")
+        c = std::make_unique<FoldbackClient>("bench-jack-b");
     else if (kind == "portaudio")
         c = std::make_unique<PortAudioClient>();
+    else if (kind == "floor")
+        c = std::make_unique<CopyClient>(2);
+    else if (kind == "copy3")
+        c = std::make_unique<CopyClient>(1);
     else if (kind == "rtaudio")
         c = std::make_unique<RtAudioClient>();
     else
@@ -209,7 +291,7 @@ int main(int argc, char** argv) {
     long childPeriod = 0;
     std::int64_t startAt = 0;
     bool together = false, threads = false;
-    std::string pin = "same";
+    std::string pin = "same", driverB;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -233,12 +315,15 @@ int main(int argc, char** argv) {
             together = true;
         else if (a == "--pin")
             pin = next();
+        else if (a == "--driver-b")
+            driverB = next();
         else {
-            std::fprintf(stderr,
-                         "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
-                         "[--clients foldback,raw,portaudio,rtaudio] [--together] [--threads] "
-                         "[--pin split|same|none]\n",
-                         argv[0]);
+            std::fprintf(
+                stderr,
+                "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
+                "[--clients foldback,raw,portaudio,rtaudio,floor,copy3] [--together] [--threads] "
+                "[--pin split|same|none] [--driver-b PATH]\n",
+                argv[0]);
             return 2;
         }
     }
@@ -279,6 +364,13 @@ int main(int argc, char** argv) {
     if (!mkdtemp(tmpl.data())) return 1;
     addInstance(fs::path(tmpl) / "drivers", "bench-jack", FOLDBACK_BENCH_JACK_DRIVER,
                 "[jack]\ninputs = 8\noutputs = 8\n");
+    if (!driverB.empty()) {
+        // A second build of the driver, as client "foldback-b": A/B in the same run.
+        addInstance(fs::path(tmpl) / "drivers", "bench-jack-b", fs::absolute(driverB).string(),
+                    "[jack]\ninputs = 8\noutputs = 8\n");
+        if (std::find(clients.begin(), clients.end(), "foldback-b") == clients.end())
+            clients.push_back("foldback-b");
+    }
     setenv("FOLDBACK_DRIVER_PATH", (fs::path(tmpl) / "drivers").c_str(), 1);
     setenv("XDG_CONFIG_HOME", (fs::path(tmpl) / "xdg").c_str(), 1);
 
@@ -362,6 +454,11 @@ int main(int argc, char** argv) {
                 "%s\n\n",
                 vsRaw, okRaw ? "yes" : "NO", belowOthers ? "yes" : "NO");
             ok &= okRaw && belowOthers;
+            if (results.has("floor"))
+                std::printf(
+                    "  floor (the bytes ASIO's buffers make a driver move, no code): floor/raw "
+                    "%.3f, Foldback/floor %.3f\n\n",
+                    results.median("floor") / results.median("raw"), fb / results.median("floor"));
         }
     }
     std::error_code ec;
