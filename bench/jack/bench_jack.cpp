@@ -69,22 +69,15 @@ using namespace foldback::bench;
 
 // ---- the four clients (child side) ------------------------------------------------------
 
-// A plain libjack client.
-struct RawClient final : Client {
+// A plain libjack client's 8 in / 8 out ports, connected as the others connect theirs:
+// physical capture -> in, out -> physical playback.
+struct JackPorts {
     jack_client_t* client = nullptr;
     jack_port_t* in[kChannels]{};
     jack_port_t* out[kChannels]{};
-    static int process(jack_nframes_t n, void* arg) {
-        auto* self = static_cast<RawClient*>(arg);
-        for (int c = 0; c < kChannels; ++c)
-            std::memcpy(jack_port_get_buffer(self->out[c], n), jack_port_get_buffer(self->in[c], n),
-                        n * sizeof(float));
-        gCallbacks.fetch_add(1, std::memory_order_relaxed);
-        return 0;
-    }
-    std::string open(long) override {
+    std::string open(const char* name, JackProcessCallback process, void* arg) {
         jack_status_t st{};
-        client = jack_client_open("bench-raw", JackNoStartServer, &st);
+        client = jack_client_open(name, JackNoStartServer, &st);
         if (!client) return "jack_client_open failed";
         for (int c = 0; c < kChannels; ++c) {
             in[c] = jack_port_register(client, ("in_" + std::to_string(c + 1)).c_str(),
@@ -92,9 +85,8 @@ struct RawClient final : Client {
             out[c] = jack_port_register(client, ("out_" + std::to_string(c + 1)).c_str(),
                                         JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
         }
-        jack_set_process_callback(client, &RawClient::process, this);
+        jack_set_process_callback(client, process, arg);
         if (jack_activate(client) != 0) return "jack_activate failed";
-        // The same connections the others make: physical capture -> in, out -> playback.
         for (int c = 0; c < kChannels; ++c) {
             const std::string n = std::to_string(c + 1);
             jack_connect(client, ("system:capture_" + n).c_str(), jack_port_name(in[c]));
@@ -102,9 +94,23 @@ struct RawClient final : Client {
         }
         return "";
     }
-    ~RawClient() override {
+    ~JackPorts() {
         if (client) jack_client_close(client);
     }
+};
+
+// A plain libjack client.
+struct RawClient final : Client {
+    JackPorts jack;
+    static int process(jack_nframes_t n, void* arg) {
+        auto& j = static_cast<RawClient*>(arg)->jack;
+        for (int c = 0; c < kChannels; ++c)
+            std::memcpy(jack_port_get_buffer(j.out[c], n), jack_port_get_buffer(j.in[c], n),
+                        n * sizeof(float));
+        gCallbacks.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
+    std::string open(long) override { return jack.open("bench-raw", &RawClient::process, this); }
 };
 
 // A plain libjack client that moves the bytes an ASIO driver on JACK has to move, and
@@ -119,23 +125,22 @@ struct CopyClient final : Client {
     int index = 0;
     std::size_t stride = 0;  // floats per half
     float* mem = nullptr;
-    jack_client_t* client = nullptr;
-    jack_port_t* in[kChannels]{};
-    jack_port_t* out[kChannels]{};
+    JackPorts jack;  // closed in ~CopyClient (callbacks stopped) before mem is freed
     float* half(bool input, int c, int i) const {
         return mem + ((input ? 0 : kChannels) + c) * halves * stride + i * stride;
     }
     static int process(jack_nframes_t n, void* arg) {
         auto* self = static_cast<CopyClient*>(arg);
+        const JackPorts& j = self->jack;
         const int i = self->index;
         const std::size_t bytes = n * sizeof(float);
         if (n <= self->stride) {
             for (int c = 0; c < kChannels; ++c)
-                std::memcpy(self->half(true, c, i), jack_port_get_buffer(self->in[c], n), bytes);
+                std::memcpy(self->half(true, c, i), jack_port_get_buffer(j.in[c], n), bytes);
             for (int c = 0; c < kChannels; ++c)
                 std::memcpy(self->half(false, c, i), self->half(true, c, i), bytes);
             for (int c = 0; c < kChannels; ++c)
-                std::memcpy(jack_port_get_buffer(self->out[c], n), self->half(false, c, i), bytes);
+                std::memcpy(jack_port_get_buffer(j.out[c], n), self->half(false, c, i), bytes);
         }
         self->index = (i + 1) % self->halves;
         gCallbacks.fetch_add(1, std::memory_order_relaxed);
@@ -147,27 +152,11 @@ struct CopyClient final : Client {
         mem = static_cast<float*>(std::aligned_alloc(64, bytes));
         if (!mem) return "out of memory";
         std::memset(mem, 0, bytes);
-        jack_status_t st{};
-        client =
-            jack_client_open(halves == 2 ? "bench-floor" : "bench-copy3", JackNoStartServer, &st);
-        if (!client) return "jack_client_open failed";
-        for (int c = 0; c < kChannels; ++c) {
-            in[c] = jack_port_register(client, ("in_" + std::to_string(c + 1)).c_str(),
-                                       JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
-            out[c] = jack_port_register(client, ("out_" + std::to_string(c + 1)).c_str(),
-                                        JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
-        }
-        jack_set_process_callback(client, &CopyClient::process, this);
-        if (jack_activate(client) != 0) return "jack_activate failed";
-        for (int c = 0; c < kChannels; ++c) {
-            const std::string n = std::to_string(c + 1);
-            jack_connect(client, ("system:capture_" + n).c_str(), jack_port_name(in[c]));
-            jack_connect(client, jack_port_name(out[c]), ("system:playback_" + n).c_str());
-        }
-        return "";
+        return jack.open(halves == 2 ? "bench-floor" : "bench-copy3", &CopyClient::process, this);
     }
     ~CopyClient() override {
-        if (client) jack_client_close(client);
+        if (jack.client) jack_client_close(jack.client);
+        jack.client = nullptr;
         std::free(mem);
     }
 };
