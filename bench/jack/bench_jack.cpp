@@ -15,7 +15,8 @@
 //   copy3      the same three copies through one buffer per channel (RtAudio's shape)
 //
 // --driver-b PATH adds a client "foldback-b": the same host through another build of the
-// JACK driver, to A/B a driver change in one run.
+// JACK driver, to A/B a driver change in one run (keep the copy in a directory only you can
+// write: the registry refuses drivers in world-writable ones such as /tmp).
 //
 // Each client runs in a process of its own (this program, re-executed with --child), so
 // CLOCK_PROCESS_CPUTIME_ID is its whole cost: the callback, libjack's process thread and
@@ -67,7 +68,7 @@ namespace {
 
 using namespace foldback::bench;
 
-// ---- the four clients (child side) ------------------------------------------------------
+// ---- the clients (child side) -----------------------------------------------------------
 
 // A plain libjack client's 8 in / 8 out ports, connected as the others connect theirs:
 // physical capture -> in, out -> physical playback.
@@ -304,9 +305,17 @@ int main(int argc, char** argv) {
             together = true;
         else if (a == "--pin")
             pin = next();
-        else if (a == "--driver-b")
+        else if (a == "--driver-b") {
             driverB = next();
-        else {
+            std::error_code ec;
+            if (!std::filesystem::is_regular_file(driverB, ec)) {
+                std::fprintf(stderr,
+                             "--driver-b: '%s' is not a file; give the path of a JACK driver "
+                             "module, e.g. a copy of build/lib/foldback/drivers/foldback-jack.so\n",
+                             driverB.c_str());
+                return 2;
+            }
+        } else {
             std::fprintf(
                 stderr,
                 "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
