@@ -72,6 +72,23 @@ std::string run(const std::string& cmd, int* status) {
     return out;
 }
 
+std::pair<double, double> medianInterval(std::vector<double> v) {
+    // [x(j), x(n+1-j)] (ranks from 1) holds the median with probability 1 - 2 P(B < j),
+    // B ~ binomial(n, 1/2): j is the largest rank that keeps that at 95 % or more.
+    const std::size_t n = v.size();
+    double pmf = std::pow(0.5, static_cast<double>(n)), below = 0;  // P(B = k), P(B < k)
+    std::size_t j = 0;
+    for (std::size_t k = 0; k < n / 2; ++k) {
+        below += pmf;  // now P(B <= k) = P(B < k + 1)
+        if (below > 0.025) break;
+        j = k + 1;
+        pmf = pmf * static_cast<double>(n - k) / static_cast<double>(k + 1);
+    }
+    if (j == 0) return {NAN, NAN};  // n < 6: no 95 % interval
+    std::sort(v.begin(), v.end());
+    return {v[j - 1], v[n - j]};
+}
+
 double percentile(std::vector<double> v, double p) {
     if (v.empty()) return NAN;
     std::sort(v.begin(), v.end());
@@ -211,7 +228,8 @@ double Runs::median(const std::string& kind) const {
 bool Runs::print(const std::string& period, const std::vector<std::string>& clients) const {
     std::printf("period %s frames (%.3f ms)\n", period.c_str(), std::atof(period.c_str()) / 48.0);
     std::printf("  %-10s %14s %14s %6s   %-24s %s\n", "client", "median ns/per", "p99 ns/per",
-                "runs", "Foldback / this (medians)", "median of per-run ratios");
+                "runs", "Foldback / this (medians)",
+                "median of per-run ratios [its 95 % interval]");
     const double fb = median("foldback");
     bool ok = true;
     for (const auto& kind : clients) {
@@ -231,8 +249,11 @@ bool Runs::print(const std::string& period, const std::vector<std::string>& clie
         const double med = median(kind);
         const auto w = windows_.find(kind);
         const double p99 = w != windows_.end() ? percentile(w->second, 0.99) : NAN;
-        std::printf("  %-10s %14.0f %14.0f %6zu   %-24.3f %.3f\n", kind.c_str(), med, p99,
+        const auto [lo, hi] = medianInterval(paired);
+        std::printf("  %-10s %14.0f %14.0f %6zu   %-24.3f %.3f", kind.c_str(), med, p99,
                     perRun_.at(kind).size(), fb / med, percentile(paired, 0.5));
+        if (kind != "foldback" && !std::isnan(lo)) std::printf(" [%.3f, %.3f]", lo, hi);
+        std::printf("\n");
     }
     return ok;
 }

@@ -11,7 +11,8 @@
 // or `ERROR <text>` when the client could not open. The parent collects these per client
 // and run (Runs) and prints, per client, the median of the runs, the p99 of all windows,
 // and Foldback / this client both as a ratio of medians and as the median of the per-run
-// ratios (the clients of one run saw the same machine, seconds apart).
+// ratios (the clients of one run saw the same machine, seconds apart) with that median's
+// 95 % confidence interval.
 #pragma once
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "foldback/host.hpp"
@@ -37,6 +39,10 @@ void sleepUntil(std::int64_t monoNs);
 // Runs a shell command; its standard output, and its exit status in *status.
 std::string run(const std::string& cmd, int* status = nullptr);
 double percentile(std::vector<double> v, double p);
+// A distribution-free 95 % confidence interval of the median of v (order statistics; NaN
+// for fewer than 6 values): where the per-run ratios' median could lie, so an A/B whose
+// interval holds 1.0 reads as "not told apart" rather than as a gain or a loss.
+std::pair<double, double> medianInterval(std::vector<double> v);
 std::vector<std::string> split(const std::string& commaList);
 // A registry entry: root/name/{driver,description,config.toml}.
 void addInstance(const std::filesystem::path& root, const std::string& name,
