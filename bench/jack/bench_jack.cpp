@@ -38,6 +38,9 @@
 //
 //   bench_jack [--runs 9] [--seconds 2] [--periods 64,256] [--clients foldback,raw,...]
 //   [--together] [--threads] [--pin same|split|none] [--driver-b PATH]
+//
+// bench/jack/instructions.sh counts what the same clients execute per period (callgrind,
+// from the process callback down): the part of their cost the VM's noise does not move.
 #include <jack/jack.h>
 #include <portaudio.h>
 #include <rtaudio/RtAudio.h>

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Instructions a bench_jack client executes per period, counted by callgrind from the
+# client's process callback down (libjack, libc, the driver, the kit and the host included):
+# a figure the VM's noise does not move, beside bench_jack's CPU times, which it does.
+#
+#   bench/jack/instructions.sh [BUILD_DIR] [PERIOD] [CLIENT...]
+#     BUILD_DIR  default: build      PERIOD  default: 256
+#     CLIENT     foldback, floor, copy3, raw (default: foldback floor raw)
+#
+# Starts a private jackd (dummy backend) with ../shared/rigs (or $FOLDBACK_RIGS_DIR) under
+# a name of its own, runs each client under valgrind for 4 s, stops the server by its
+# PID. Needs valgrind. Under valgrind glibc's memcpy is the AVX2 one (valgrind does not
+# offer AVX-512), the same for every client.
+set -eu
+BUILD=$(cd "${1:-build}" && pwd)
+PERIOD=${2:-256}
+shift $(($# > 2 ? 2 : $#))
+CLIENTS=${*:-foldback floor raw}
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
+RIGS=${FOLDBACK_RIGS_DIR:-$HERE/../shared/rigs}
+command -v valgrind >/dev/null || { echo "instructions.sh: install valgrind" >&2; exit 2; }
+
+NAME=foldback-instr-$$
+REG=$(mktemp -d)
+trap 'bash "$RIGS/jack-down.sh" "$NAME" >/dev/null 2>&1 || true; rm -rf "$REG"' EXIT
+JACK_RIG_PERIOD=$PERIOD bash "$RIGS/jack-up.sh" "$NAME" >/dev/null 2>"$REG/jack-up.log" ||
+    { echo "instructions.sh: jackd did not start:" >&2; cat "$REG/jack-up.log" >&2; exit 1; }
+export JACK_DEFAULT_SERVER=$NAME JACK_NO_START_SERVER=1
+# The Foldback client's instance, as bench_jack sets it up.
+mkdir -p "$REG/drivers/bench-jack"
+echo "$BUILD/lib/foldback/drivers/foldback-jack.so" >"$REG/drivers/bench-jack/driver"
+echo bench >"$REG/drivers/bench-jack/description"
+printf '[jack]\ninputs = 8\noutputs = 8\n' >"$REG/drivers/bench-jack/config.toml"
+export FOLDBACK_DRIVER_PATH=$REG/drivers XDG_CONFIG_HOME=$REG/xdg
+
+printf '%-10s %12s %10s %16s\n' client instructions periods "per period"
+for c in $CLIENTS; do
+    case $c in
+        foldback) fn=JackBackend::onProcess ;;
+        floor | copy3) fn=CopyClient::process ;;
+        raw) fn=RawClient::process ;;
+        *) echo "instructions.sh: unknown client $c (foldback, floor, copy3, raw)" >&2; exit 2 ;;
+    esac
+    out=$REG/cg.$c
+    valgrind --tool=callgrind --collect-atstart=no "--toggle-collect=*$fn*" \
+        --callgrind-out-file="$out" "$BUILD/bin/bench_jack" --child "$c" --period "$PERIOD" \
+        --seconds 4 --start-at 0 >/dev/null 2>"$REG/err.$c" ||
+        { echo "instructions.sh: $c failed:" >&2; tail -5 "$REG/err.$c" >&2; exit 1; }
+    # The callback's inclusive cost, and how often libjack called it: the caller line
+    # ("< ... (Nx)") just above the callback's own line ("*  ...") in the caller tree.
+    callgrind_annotate --tree=caller --inclusive=yes "$out" 2>/dev/null |
+        grep -B1 -m1 -E "^ *[0-9,]+ .*\*  .*$fn" | head -1 |
+        awk -v c="$c" '{ n = $1; gsub(",", "", n); match($0, /\([0-9,]+x\)/);
+            calls = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", calls);
+            if (calls + 0 == 0) { print "instructions.sh: no calls counted for " c > "/dev/stderr"; exit 1 }
+            printf "%-10s %12d %10d %16.0f\n", c, n, calls, n / calls }'
+done
