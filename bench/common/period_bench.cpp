@@ -76,13 +76,14 @@ std::pair<double, double> medianInterval(std::vector<double> v) {
     // [x(j), x(n+1-j)] (ranks from 1) holds the median with probability 1 - 2 P(B < j),
     // B ~ binomial(n, 1/2): j is the largest rank that keeps that at 95 % or more.
     const std::size_t n = v.size();
-    double pmf = std::pow(0.5, static_cast<double>(n)), below = 0;  // P(B = k), P(B < k)
+    // log P(B = k), so that no term underflows however many runs there are.
+    double logPmf = static_cast<double>(n) * std::log(0.5), below = 0;  // below: P(B < k)
     std::size_t j = 0;
     for (std::size_t k = 0; k < n / 2; ++k) {
-        below += pmf;  // now P(B <= k) = P(B < k + 1)
+        below += std::exp(logPmf);  // now P(B <= k) = P(B < k + 1)
         if (below > 0.025) break;
         j = k + 1;
-        pmf = pmf * static_cast<double>(n - k) / static_cast<double>(k + 1);
+        logPmf += std::log(static_cast<double>(n - k)) - std::log(static_cast<double>(k + 1));
     }
     if (j == 0) return {NAN, NAN};  // n < 6: no 95 % interval
     std::sort(v.begin(), v.end());
