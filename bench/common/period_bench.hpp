@@ -59,7 +59,8 @@ struct Client {
 
 // A Foldback host (foldback::Driver, FloatHandler) on instance `name` of the registry the
 // parent set up: kChannels inputs copied to kChannels outputs.
-struct FoldbackClient final : Client, foldback::FloatHandler {
+// FloatHandler first: the driver's period reaches processFloat without a this-adjusting thunk.
+struct FoldbackClient final : foldback::FloatHandler, Client {
     explicit FoldbackClient(std::string instance) : name(std::move(instance)) {}
     ~FoldbackClient() override;
     void processFloat(const Block& b) override;

@@ -14,6 +14,13 @@
 //              the least any ASIO-compatible driver on JACK can cost
 //   copy3      the same three copies through one buffer per channel (RtAudio's shape)
 //
+// and what code costs a period on this machine, to weigh the driver's code layout by
+// (src/kit/hot.hpp; bench/jack/instructions.sh counts the lines and pages each client runs):
+//
+//   floor+linesN   the floor, plus a call to N consecutive 64-byte lines of code (a `ret`
+//                  on each) every period
+//   floor+pagesN   the floor, plus a call to one line on each of N pages of code
+//
 // --driver-b PATH adds a client "foldback-b": the same host through another build of the
 // JACK driver, to A/B a driver change in one run (keep the copy in a directory only you can
 // write: the registry refuses drivers in world-writable ones such as /tmp).
@@ -44,6 +51,7 @@
 #include <jack/jack.h>
 #include <portaudio.h>
 #include <rtaudio/RtAudio.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -124,8 +132,15 @@ struct RawClient final : Client {
 // double buffer ("floor": what any ASIO-compatible JACK driver costs at least, no Foldback
 // code); halves = 1 keeps one buffer per channel, as RtAudio does ("copy3").
 struct CopyClient final : Client {
-    explicit CopyClient(int h) : halves(h) {}
+    explicit CopyClient(int h, int lineCount = 0, int pageCount = 0)
+        : halves(h), codeLines(lineCount), codePages(pageCount) {}
     int halves;
+    // Yardsticks for the cost of code (see the header): each period also calls a `ret` on
+    // codeLines consecutive 64-byte lines, or on one line in each of codePages pages.
+    int codeLines, codePages;
+    char* code = nullptr;  // the lines, then the pages
+    char* pages = nullptr;
+    std::size_t codeBytes = 0;
     int index = 0;
     std::size_t stride = 0;  // floats per half
     float* mem = nullptr;
@@ -146,6 +161,10 @@ struct CopyClient final : Client {
             for (int c = 0; c < kChannels; ++c)
                 std::memcpy(jack_port_get_buffer(j.out[c], n), self->half(false, c, i), bytes);
         }
+        for (int l = 0; l < self->codeLines; ++l)
+            reinterpret_cast<void (*)()>(self->code + l * 64)();
+        for (int p = 0; p < self->codePages; ++p)
+            reinterpret_cast<void (*)()>(self->pages + p * 4096 + (p % 64) * 64)();
         self->index = (i + 1) % self->halves;
         gCallbacks.fetch_add(1, std::memory_order_relaxed);
         return 0;
@@ -156,12 +175,27 @@ struct CopyClient final : Client {
         mem = static_cast<float*>(std::aligned_alloc(64, bytes));
         if (!mem) return "out of memory";
         std::memset(mem, 0, bytes);
+        if (codeLines > 0 || codePages > 0) {
+            // One `ret` (0xc3) at each line the period calls, in memory made executable.
+            const std::size_t linesBytes =
+                (static_cast<std::size_t>(codeLines) * 64 + 4095) / 4096 * 4096;
+            codeBytes = linesBytes + static_cast<std::size_t>(codePages) * 4096;
+            void* m = mmap(nullptr, codeBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+            if (m == MAP_FAILED) return "mmap failed";
+            code = static_cast<char*>(m);
+            for (int l = 0; l < codeLines; ++l) code[l * 64] = '\xc3';
+            pages = code + linesBytes;
+            for (int p = 0; p < codePages; ++p) pages[p * 4096 + (p % 64) * 64] = '\xc3';
+            if (mprotect(code, codeBytes, PROT_READ | PROT_EXEC) != 0) return "mprotect failed";
+        }
         return jack.open(halves == 2 ? "bench-floor" : "bench-copy3", &CopyClient::process, this);
     }
     ~CopyClient() override {
         if (jack.client) jack_client_close(jack.client);
         jack.client = nullptr;
         std::free(mem);
+        if (code) munmap(code, codeBytes);
     }
 };
 
@@ -264,6 +298,10 @@ int child(const std::string& kind, long period, double seconds, std::int64_t sta
         c = std::make_unique<PortAudioClient>();
     else if (kind == "floor")
         c = std::make_unique<CopyClient>(2);
+    else if (kind.rfind("floor+lines", 0) == 0)
+        c = std::make_unique<CopyClient>(2, std::atoi(kind.c_str() + 11), 0);
+    else if (kind.rfind("floor+pages", 0) == 0)
+        c = std::make_unique<CopyClient>(2, 0, std::atoi(kind.c_str() + 11));
     else if (kind == "copy3")
         c = std::make_unique<CopyClient>(1);
     else if (kind == "rtaudio")
@@ -322,7 +360,8 @@ int main(int argc, char** argv) {
             std::fprintf(
                 stderr,
                 "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
-                "[--clients foldback,raw,portaudio,rtaudio,floor,copy3] [--together] [--threads] "
+                "[--clients foldback,raw,portaudio,rtaudio,floor,copy3,floor+linesN,floor+pagesN] "
+                "[--together] [--threads] "
                 "[--pin split|same|none] [--driver-b PATH]\n",
                 argv[0]);
             return 2;

@@ -2,6 +2,10 @@
 # Instructions a bench_jack client executes per period, counted by callgrind from the
 # client's process callback down (libjack, libc, the driver, the kit and the host included):
 # a figure the VM's noise does not move, beside bench_jack's CPU times, which it does.
+# Also the code a period runs, as distinct 64-byte lines and 4 KiB pages (what runs in at
+# least half of the periods; bench/jack/code_footprint.py): on a machine whose caches and
+# TLBs go cold between periods, each is a miss (src/kit/hot.hpp). DETAIL=1 lists them per
+# library.
 #
 #   bench/jack/instructions.sh [BUILD_DIR] [PERIOD] [CLIENT...]
 #     BUILD_DIR  default: build      PERIOD  default: 256
@@ -33,7 +37,8 @@ echo bench >"$REG/drivers/bench-jack/description"
 printf '[jack]\ninputs = 8\noutputs = 8\n' >"$REG/drivers/bench-jack/config.toml"
 export FOLDBACK_DRIVER_PATH=$REG/drivers XDG_CONFIG_HOME=$REG/xdg
 
-printf '%-10s %12s %10s %16s\n' client instructions periods "per period"
+printf '%-10s %12s %10s %16s %11s %11s\n' client instructions periods "per period" \
+    "code lines" "code pages"
 for c in $CLIENTS; do
     case $c in
         foldback) fn=JackBackend::onProcess ;;
@@ -42,16 +47,20 @@ for c in $CLIENTS; do
         *) echo "instructions.sh: unknown client $c (foldback, floor, copy3, raw)" >&2; exit 2 ;;
     esac
     out=$REG/cg.$c
-    valgrind --tool=callgrind --collect-atstart=no "--toggle-collect=*$fn*" \
+    valgrind --tool=callgrind --dump-instr=yes --collect-atstart=no "--toggle-collect=*$fn*" \
         --callgrind-out-file="$out" "$BUILD/bin/bench_jack" --child "$c" --period "$PERIOD" \
         --seconds 4 --start-at 0 >/dev/null 2>"$REG/err.$c" ||
         { echo "instructions.sh: $c failed:" >&2; tail -5 "$REG/err.$c" >&2; exit 1; }
     # The callback's inclusive cost, and how often libjack called it: the caller line
     # ("< ... (Nx)") just above the callback's own line ("*  ...") in the caller tree.
-    callgrind_annotate --tree=caller --inclusive=yes "$out" 2>/dev/null |
+    read -r n calls < <(callgrind_annotate --tree=caller --inclusive=yes "$out" 2>/dev/null |
         grep -B1 -m1 -E "^ *[0-9,]+ .*\*  .*$fn" | head -1 |
-        awk -v c="$c" '{ n = $1; gsub(",", "", n); match($0, /\([0-9,]+x\)/);
-            calls = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", calls);
-            if (calls + 0 == 0) { print "instructions.sh: no calls counted for " c > "/dev/stderr"; exit 1 }
-            printf "%-10s %12d %10d %16.0f\n", c, n, calls, n / calls }'
+        awk '{ n = $1; gsub(",", "", n); match($0, /\([0-9,]+x\)/);
+            calls = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", calls); print n, calls + 0 }')
+    if [ "${calls:-0}" -eq 0 ]; then echo "instructions.sh: no calls counted for $c" >&2; exit 1; fi
+    read -r lines pages < <(python3 "$HERE/bench/jack/code_footprint.py" "$out" "$calls" \
+        ${DETAIL:+--detail} 2>"$REG/detail.$c")
+    printf '%-10s %12d %10d %16.0f %11d %11d\n' "$c" "$n" "$calls" \
+        "$(awk -v n="$n" -v c="$calls" 'BEGIN { print n / c }')" "$lines" "$pages"
+    [ -z "${DETAIL:-}" ] || cat "$REG/detail.$c"
 done

@@ -241,7 +241,10 @@ struct Stream::Impl {
     std::atomic<bool> resetRequested{false};
 
     ~Impl();
-    void period(long index, std::int64_t position, std::int64_t timeNs) noexcept;
+    // Inlined into each slot's trampoline: the driver's call lands in one function.
+    [[gnu::always_inline]] inline void period(long index, std::int64_t position,
+                                              std::int64_t timeNs) noexcept;
+    void periodConverted(long index, std::int64_t position, std::int64_t timeNs) noexcept;
     long message(long selector, long value) noexcept;
     void rateChanged(double rate) noexcept;
 };
@@ -254,7 +257,7 @@ std::array<std::atomic<Stream::Impl*>, Stream::kMaxStreams> gSlots{};
 template <int N>
 struct Trampoline {
     static Stream::Impl* impl() { return gSlots[N].load(std::memory_order_acquire); }
-    static void bufferSwitch(long index, ASIOBool) {
+    [[gnu::hot]] static void bufferSwitch(long index, ASIOBool) {
         if (auto* s = impl()) {
             ASIOSamples pos = 0;
             ASIOTimeStamp t = 0;
@@ -264,7 +267,7 @@ struct Trampoline {
             s->period(index, pos, t);
         }
     }
-    static ASIOTime* bufferSwitchTimeInfo(ASIOTime* time, long index, ASIOBool) {
+    [[gnu::hot]] static ASIOTime* bufferSwitchTimeInfo(ASIOTime* time, long index, ASIOBool) {
         if (auto* s = impl())
             s->period(index, time ? time->timeInfo.samplePosition : -1,
                       time ? time->timeInfo.systemTime : -1);
@@ -295,21 +298,32 @@ Stream::Impl::~Impl() {
     }
 }
 
+// The period's path is kept in few lines of code (src/kit/hot.hpp says why): the float
+// handler on the driver's own float buffers inline; conversions and the raw handler out
+// of line.
 void Stream::Impl::period(long index, std::int64_t position, std::int64_t timeNs) noexcept {
     if (index != 0 && index != 1) return;
     const bool scope = hooks->enter != nullptr;
     if (scope) hooks->enter();
-    if (floatHandler) {
-        if (!zeroCopy) {
-            for (std::size_t c = 0; c < in[index].size(); ++c)
-                toFloat(in[index][c], const_cast<float*>(fin[index][c]),
-                        static_cast<std::size_t>(frames));
-        }
+    if (floatHandler && zeroCopy)
         floatHandler->processFloat({fin[index], fout[index], frames, position, timeNs});
-        if (!zeroCopy) {
-            for (std::size_t c = 0; c < out[index].size(); ++c)
-                fromFloat(fout[index][c], out[index][c], static_cast<std::size_t>(frames));
-        }
+    else
+        periodConverted(index, position, timeNs);
+    if (scope) hooks->leave();
+    if (callOutputReady) driver->raw->lpVtbl->outputReady(driver->raw);
+    // The callback thread is the only writer: a load and a store, no locked instruction.
+    periods.store(periods.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+[[gnu::noinline]] void Stream::Impl::periodConverted(long index, std::int64_t position,
+                                                     std::int64_t timeNs) noexcept {
+    if (floatHandler) {
+        for (std::size_t c = 0; c < in[index].size(); ++c)
+            toFloat(in[index][c], const_cast<float*>(fin[index][c]),
+                    static_cast<std::size_t>(frames));
+        floatHandler->processFloat({fin[index], fout[index], frames, position, timeNs});
+        for (std::size_t c = 0; c < out[index].size(); ++c)
+            fromFloat(fout[index][c], out[index][c], static_cast<std::size_t>(frames));
     } else {
         Period p;
         p.index = index;
@@ -321,10 +335,6 @@ void Stream::Impl::period(long index, std::int64_t position, std::int64_t timeNs
         p.out = out[index];
         handler->process(p);
     }
-    if (scope) hooks->leave();
-    if (callOutputReady) driver->raw->lpVtbl->outputReady(driver->raw);
-    // The callback thread is the only writer: a load and a store, no locked instruction.
-    periods.store(periods.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 long Stream::Impl::message(long selector, long value) noexcept {

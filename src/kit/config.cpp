@@ -8,6 +8,12 @@
 
 namespace foldback::kit {
 
+static const toml::node* lookup(const toml::table& t, std::string_view section,
+                                std::string_view key) {
+    const auto* sec = t.get_as<toml::table>(section);
+    return sec ? sec->get(key) : nullptr;
+}
+
 Config::Config() : table_(std::make_unique<toml::table>()) {}
 Config::~Config() = default;
 Config::Config(Config&&) noexcept = default;
@@ -30,13 +36,8 @@ Config Config::parse(std::string_view text, std::string_view origin) {
     k.rtPriority = static_cast<int>(c.integer("kit", "rt_priority", kDefaultRtPriority, 1, 99));
     k.realtime = c.boolean("kit", "realtime", true);
     k.outputReady = c.boolean("kit", "output_ready", true);
+    k.outputReadySet = lookup(*c.table_, "kit", "output_ready") != nullptr;
     return c;
-}
-
-static const toml::node* lookup(const toml::table& t, std::string_view section,
-                                std::string_view key) {
-    const auto* sec = t.get_as<toml::table>(section);
-    return sec ? sec->get(key) : nullptr;
 }
 
 long Config::integer(std::string_view section, std::string_view key, long fallback, long min,

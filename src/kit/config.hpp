@@ -24,6 +24,7 @@ struct KitSettings {
     int rtPriority = kDefaultRtPriority;  // [kit] rt_priority (SCHED_FIFO 1..99)
     bool realtime = true;                 // [kit] realtime: try SCHED_FIFO at all
     bool outputReady = true;              // [kit] output_ready: answer outputReady with ASE_OK
+    bool outputReadySet = false;  // output_ready is in the file (else: the driver's default)
 };
 
 class Config {

@@ -340,7 +340,7 @@ class Instance final : private KitContext {
             try {
                 prepared_.emplace();
                 prepared_->core = std::make_unique<StreamCore>(caps_, backend_->layout(), setup,
-                                                               *cb, config_.kit().outputReady,
+                                                               *cb, outputReadyOn(),
                                                                backend_->style() == Style::Engine);
             } catch (...) {
                 prepared_.reset();
@@ -373,12 +373,16 @@ class Instance final : private KitContext {
                  name_);
         });
     }
-    ASIOError outputReady() noexcept {
+    FOLDBACK_HOT ASIOError outputReady() noexcept {
         if (!initialized_)
             return rtFail(ASE_NotPresent, "outputReady: not initialized: call init first");
-        if (!config_.kit().outputReady)
-            return rtFail(ASE_NotPresent,
-                          "outputReady: not used by this instance ([kit] output_ready = false)");
+        if (!outputReadyOn())
+            return rtFail(
+                ASE_NotPresent,
+                config_.kit().outputReadySet
+                    ? "outputReady: not used by this instance ([kit] output_ready = false)"
+                    : "outputReady: no use on this driver: its engine takes the output "
+                      "when the switch returns ([kit] output_ready = true turns it on)");
         if (StreamCore* live = live_.load(std::memory_order_acquire)) live->outputReadyFromHost();
         return ASE_OK;
     }
@@ -388,8 +392,8 @@ class Instance final : private KitContext {
 
   private:
     // ---- KitContext -----------------------------------------------------------------
-    void process(const DeviceIo& io, long frames, std::int64_t timeNs,
-                 long delta) noexcept override {
+    FOLDBACK_HOT void process(const DeviceIo& io, long frames, std::int64_t timeNs,
+                              long delta) noexcept override {
         if (auto* c = core()) c->processEngine(io, frames, timeNs, delta);
     }
     void overload() noexcept override {
@@ -423,6 +427,16 @@ class Instance final : private KitContext {
     const Config& config() const noexcept override { return config_; }
 
     StreamCore* core() noexcept { return prepared_ ? prepared_->core.get() : nullptr; }
+    // [kit] output_ready, else the driver's default. An engine (JACK, PipeWire) reads the
+    // output after the process callback returns, so taking it at outputReady instead of
+    // when the switch returns gains nothing there: such a driver declines (spec §9.3,
+    // "ASE_OK only if the driver benefits"), and its hosts save a call into the driver a
+    // period.
+    bool outputReadyOn() const noexcept {
+        const KitSettings& k = config_.kit();
+        if (k.outputReadySet) return k.outputReady;
+        return !(backend_ && backend_->style() == Style::Engine);
+    }
     BufferSizes bufferSizes() const {
         std::lock_guard<std::mutex> lock(capsMutex_);
         return caps_.bufferSizes;

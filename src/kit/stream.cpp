@@ -168,57 +168,60 @@ void StreamCore::disarm() noexcept {
     running_.store(false, std::memory_order_release);
 }
 
-long StreamCore::send(long selector, long value) noexcept {
+FOLDBACK_COLD long StreamCore::send(long selector, long value) noexcept {
     if (!callbacks_.asioMessage || selector <= 0 || selector >= kAsioNumMessageSelectors ||
         !supports_[selector])
         return 0;
     return callbacks_.asioMessage(selector, value, nullptr, nullptr);
 }
 
-void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
-    const long frames = bufferSize_;
+FOLDBACK_HOT void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
     if (!io.in) return;
-    if (layout_.asioNative) {
-        const std::size_t bytes = static_cast<std::size_t>(frames) * sampleBytes_;
-        for (std::size_t c = 0; c < inputs_.size(); ++c)
-            if (inputs_[c].active && io.in[c]) std::memcpy(inputs_[c].half[index], io.in[c], bytes);
-    } else if (layout_.interleaved) {
+    if (!layout_.asioNative) return convertInput(io, index);
+    const std::size_t bytes = static_cast<std::size_t>(bufferSize_) * sampleBytes_;
+    for (std::size_t c = 0; c < inputs_.size(); ++c)
+        if (inputs_[c].active && io.in[c]) std::memcpy(inputs_[c].half[index], io.in[c], bytes);
+}
+
+FOLDBACK_OUT_OF_LINE void StreamCore::convertInput(const DeviceIo& io, int index) noexcept {
+    const auto frames = static_cast<std::size_t>(bufferSize_);
+    if (layout_.interleaved) {
         if (inputs_.empty()) return;  // no device channels: nothing to deinterleave
-        deinterleave_(io.in[0], inputs_.size(), inDst_[index].data(),
-                      static_cast<std::size_t>(frames));
+        deinterleave_(io.in[0], inputs_.size(), inDst_[index].data(), frames);
     } else {
         for (std::size_t c = 0; c < inputs_.size(); ++c)
             if (inputs_[c].active && io.in[c])
-                deinterleave_(io.in[c], 1, &inDst_[index][c], static_cast<std::size_t>(frames));
+                deinterleave_(io.in[c], 1, &inDst_[index][c], frames);
     }
 }
 
-void StreamCore::takeOutput(int index) noexcept {
+FOLDBACK_HOT void StreamCore::takeOutput(int index) noexcept {
     outputTaken_ = true;
     void* const* out = currentOut_;
     if (!out) return;
-    const long frames = bufferSize_;
-    if (layout_.asioNative) {
-        const std::size_t bytes = static_cast<std::size_t>(frames) * sampleBytes_;
-        for (std::size_t c = 0; c < outputs_.size(); ++c) {
-            if (!out[c]) continue;
-            if (outputs_[c].active)
-                std::memcpy(out[c], outputs_[c].half[index], bytes);
-            else
-                std::memset(out[c], 0, bytes);
-        }
-    } else if (layout_.interleaved) {
-        if (outputs_.empty()) return;  // no device channels: nothing to interleave
-        interleave_(outSrc_[index].data(), outputs_.size(), out[0],
-                    static_cast<std::size_t>(frames));
-    } else {
-        for (std::size_t c = 0; c < outputs_.size(); ++c)
-            if (out[c])
-                interleave_(&outSrc_[index][c], 1, out[c], static_cast<std::size_t>(frames));
+    if (!layout_.asioNative) return convertOutput(out, index);
+    const std::size_t bytes = static_cast<std::size_t>(bufferSize_) * sampleBytes_;
+    for (std::size_t c = 0; c < outputs_.size(); ++c) {
+        if (!out[c]) continue;
+        if (outputs_[c].active)
+            std::memcpy(out[c], outputs_[c].half[index], bytes);
+        else
+            std::memset(out[c], 0, bytes);
     }
 }
 
-void StreamCore::latch(std::int64_t position, std::int64_t timeNs) noexcept {
+FOLDBACK_OUT_OF_LINE void StreamCore::convertOutput(void* const* out, int index) noexcept {
+    const auto frames = static_cast<std::size_t>(bufferSize_);
+    if (layout_.interleaved) {
+        if (outputs_.empty()) return;  // no device channels: nothing to interleave
+        interleave_(outSrc_[index].data(), outputs_.size(), out[0], frames);
+    } else {
+        for (std::size_t c = 0; c < outputs_.size(); ++c)
+            if (out[c]) interleave_(&outSrc_[index][c], 1, out[c], frames);
+    }
+}
+
+FOLDBACK_HOT void StreamCore::latch(std::int64_t position, std::int64_t timeNs) noexcept {
     // Seqlock: readers (getSamplePosition, any thread) retry while the count is odd.
     const auto s = seq_.load(std::memory_order_relaxed);
     seq_.store(s + 1, std::memory_order_relaxed);
@@ -240,7 +243,15 @@ bool StreamCore::samplePosition(std::int64_t& position, std::int64_t& timeNs) co
     }
 }
 
-void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
+FOLDBACK_COLD unsigned long StreamCore::applyPendingRate() noexcept {
+    const double pending = pendingRate_.exchange(0, std::memory_order_acq_rel);
+    if (pending <= 0) return 0;
+    rate_.store(pending, std::memory_order_relaxed);
+    if (callbacks_.sampleRateDidChange) callbacks_.sampleRateDidChange(pending);
+    return kSampleRateChanged;
+}
+
+FOLDBACK_HOT void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
     inProcess_.fetch_add(1, std::memory_order_seq_cst);
     if (!armed_.load(std::memory_order_seq_cst)) {
         inProcess_.fetch_sub(1, std::memory_order_release);
@@ -254,24 +265,20 @@ void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
         // lines at the first switch, as spec §9.1 expects of hardware.
         takeInput(io, i);
 
-        unsigned long changed = 0;
         // A plain load first: nothing is pending in nearly every period, and a load costs
         // less than an exchange (a locked instruction).
-        const double pending = pendingRate_.load(std::memory_order_relaxed) > 0
-                                   ? pendingRate_.exchange(0, std::memory_order_acq_rel)
-                                   : 0.0;
-        if (pending > 0) {
-            rate_.store(pending, std::memory_order_relaxed);
-            changed = kSampleRateChanged;
-            if (callbacks_.sampleRateDidChange) callbacks_.sampleRateDidChange(pending);
-        }
+        const unsigned long changed =
+            pendingRate_.load(std::memory_order_relaxed) > 0 ? applyPendingRate() : 0;
 
         latch(position_, timeNs);
         running_.store(true, std::memory_order_release);
         currentOut_ = io.out;
         outputTaken_ = false;
-        callbackThread_.store(pthread_self(), std::memory_order_relaxed);
-        inCallback_.store(true, std::memory_order_release);
+        // Only outputReady needs to know the switch's thread (a call into libc a period).
+        if (outputReadyEnabled_) {
+            callbackThread_.store(pthread_self(), std::memory_order_relaxed);
+            inCallback_.store(true, std::memory_order_release);
+        }
         if (timeInfoMode_) {
             auto& ti = time_.timeInfo;
             ti.samplePosition = position_;
@@ -284,7 +291,7 @@ void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
         } else {
             callbacks_.bufferSwitch(i, ASIOTrue);
         }
-        inCallback_.store(false, std::memory_order_release);
+        if (outputReadyEnabled_) inCallback_.store(false, std::memory_order_release);
         if (!outputTaken_) takeOutput(i);
         currentOut_ = nullptr;
         index_ = i ^ 1;
@@ -296,8 +303,19 @@ void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
     inProcess_.fetch_sub(1, std::memory_order_release);
 }
 
-void StreamCore::processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
-                               long framesDelta) noexcept {
+FOLDBACK_HOT void StreamCore::processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
+                                            long framesDelta) noexcept {
+    // Nearly every period: the engine ran one period at the host's size and lost nothing.
+    if (frames == bufferSize_ && !adapterActive_ && (first_ || framesDelta <= bufferSize_)) {
+        process(io, timeNs);
+        return;
+    }
+    processEngineSlow(io, frames, timeNs, framesDelta);
+}
+
+FOLDBACK_OUT_OF_LINE void StreamCore::processEngineSlow(const DeviceIo& io, long frames,
+                                                        std::int64_t timeNs,
+                                                        long framesDelta) noexcept {
     if (!first_ && framesDelta > (adapterActive_ ? adapterFrames_ : bufferSize_)) {
         // The engine lost frames (an xrun): the position jumps by whole buffers.
         const long expected = adapterActive_ ? adapterFrames_ : bufferSize_;
@@ -427,32 +445,32 @@ void StreamCore::Ring::pop(void* const* dst, std::size_t frames) noexcept {
     level -= frames;
 }
 
-void StreamCore::skipPeriods(long periods) noexcept {
+FOLDBACK_COLD void StreamCore::skipPeriods(long periods) noexcept {
     if (periods <= 0) return;
     counters_.overloads.fetch_add(1, std::memory_order_relaxed);
     send(kAsioOverload);
     jump(periods);
 }
 
-void StreamCore::jump(long periods) noexcept {
+FOLDBACK_COLD void StreamCore::jump(long periods) noexcept {
     position_ += periods * bufferSize_;
     counters_.skippedFrames.fetch_add(periods * bufferSize_, std::memory_order_relaxed);
     counters_.resyncs.fetch_add(1, std::memory_order_relaxed);
     send(kAsioResyncRequest);
 }
 
-void StreamCore::latePeriods(long periods) noexcept {
+FOLDBACK_COLD void StreamCore::latePeriods(long periods) noexcept {
     if (periods <= 0) return;
     counters_.latePeriods.fetch_add(periods, std::memory_order_relaxed);
     overload();
 }
 
-void StreamCore::overload() noexcept {
+FOLDBACK_COLD void StreamCore::overload() noexcept {
     counters_.overloads.fetch_add(1, std::memory_order_relaxed);
     send(kAsioOverload);
 }
 
-void StreamCore::resetRequest() noexcept {
+FOLDBACK_COLD void StreamCore::resetRequest() noexcept {
     if (resetSent_.exchange(true, std::memory_order_acq_rel)) return;
     counters_.resets.fetch_add(1, std::memory_order_relaxed);
     send(kAsioResetRequest);
@@ -477,7 +495,7 @@ void StreamCore::bufferSizeChanged(long frames) noexcept {
     if (send(kAsioBufferSizeChange, frames) != 1) resetRequest();
 }
 
-bool StreamCore::outputReadyFromHost() noexcept {
+FOLDBACK_HOT bool StreamCore::outputReadyFromHost() noexcept {
     // Honoured only from inside the switch, on the thread that runs it: a host calling
     // from elsewhere cannot make us read a half it may still be writing.
     if (!inCallback_.load(std::memory_order_acquire) ||

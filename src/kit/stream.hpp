@@ -18,6 +18,7 @@
 #include "foldback/asio.h"
 #include "foldback/driver.h"
 #include "kit/backend.hpp"
+#include "kit/hot.hpp"
 #include "kit/rt_scope.hpp"
 
 namespace foldback::kit {
@@ -90,8 +91,15 @@ class StreamCore {
         bool active = false;
     };
     long send(long selector, long value = 0) noexcept;
+    // The period's path is laid out small (kit/hot.hpp): the copies of a native device
+    // inline, conversions, the FIFO adapter, losses and rate changes out of line.
     void takeInput(const DeviceIo& io, int index) noexcept;
     void takeOutput(int index) noexcept;
+    void convertInput(const DeviceIo& io, int index) noexcept;
+    void convertOutput(void* const* out, int index) noexcept;
+    void processEngineSlow(const DeviceIo& io, long frames, std::int64_t timeNs,
+                           long framesDelta) noexcept;
+    unsigned long applyPendingRate() noexcept;
     void latch(std::int64_t position, std::int64_t timeNs) noexcept;
     void adapterReset(long engineFrames) noexcept;
     void adapterRun(const DeviceIo& io, long frames, std::int64_t timeNs) noexcept;

@@ -73,6 +73,7 @@
 #include "kit/engine_link.hpp"
 #include "kit/entry_points.hpp"
 #include "kit/error.hpp"
+#include "kit/hot.hpp"
 #include "kit/rt_scope.hpp"
 
 namespace foldback::jack {
@@ -578,12 +579,14 @@ class JackBackend final : public Backend {
     }
 
     // ---- libjack's callbacks ---------------------------------------------------------------
-    static int onProcess(jack_nframes_t frames, void* arg) noexcept {
+    FOLDBACK_HOT static int onProcess(jack_nframes_t frames, void* arg) noexcept {
         static_cast<JackBackend*>(arg)->process(frames);
         return 0;
     }
 
-    void process(jack_nframes_t frames) noexcept {
+    // The period's path (kit/hot.hpp): what every period runs is here, what some periods
+    // run (the clock check, events, a stopped stream) is out of line.
+    FOLDBACK_HOT void process(jack_nframes_t frames) noexcept {
         RtScope scope(*hooks_);
         if (!link_.enter()) {
             silence(frames);
@@ -607,21 +610,10 @@ class JackBackend final : public Backend {
             // CLOCK_MONOTONIC moves with NTP's slew). A vDSO clock read costs 30-40 ns on
             // this VM: this saves one (jackd2) or two (pipewire-jack) of them a period.
             const std::int64_t mono = monotonicNs();
-            if (clockCheck_ == 0) {
-                const std::int64_t raw = clockNs(CLOCK_MONOTONIC_RAW);
-                const auto engine = static_cast<std::int64_t>(lib_->get_time()) * 1000;
-                const std::int64_t off = engineOffset(mono, raw, engine);
-                const EngineClock clock = off == 0            ? EngineClock::Monotonic
-                                          : off == mono - raw ? EngineClock::Raw
-                                                              : EngineClock::Other;
-                offset_ = clock == EngineClock::Raw
-                              ? rawOffset(off, mono, engineClock_ == EngineClock::Raw)
-                              : off;
-                engineClock_ = clock;
-                clockCheck_ = kClockCheckPeriods;
-            } else if (engineClock_ == EngineClock::Raw) {
+            if (clockCheck_ == 0)
+                checkClock(mono);
+            else if (engineClock_ == EngineClock::Raw)
                 offset_ = rawOffset(mono - clockNs(CLOCK_MONOTONIC_RAW), mono, true);
-            }
             --clockCheck_;
             timeNs = static_cast<std::int64_t>(usecs) * 1000 + offset_;
             // The period's first frame cannot lie in the future: JACK's filtered cycle start
@@ -646,6 +638,32 @@ class JackBackend final : public Backend {
 
         // Events from libjack's other threads (plain loads first: nothing is pending in
         // nearly every period, and a load costs less than an exchange).
+        if (xruns_.load(std::memory_order_relaxed) != 0 ||
+            latencyDirty_.load(std::memory_order_relaxed) ||
+            ratePending_.load(std::memory_order_relaxed) > 0)
+            passEvents();
+
+        kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs,
+                      delta);
+        link_.leave();
+    }
+
+    // Every kClockCheckPeriods periods: which clock the server keeps, and its offset.
+    FOLDBACK_OUT_OF_LINE void checkClock(std::int64_t mono) noexcept {
+        const std::int64_t raw = clockNs(CLOCK_MONOTONIC_RAW);
+        const auto engine = static_cast<std::int64_t>(lib_->get_time()) * 1000;
+        const std::int64_t off = engineOffset(mono, raw, engine);
+        const EngineClock clock = off == 0            ? EngineClock::Monotonic
+                                  : off == mono - raw ? EngineClock::Raw
+                                                      : EngineClock::Other;
+        offset_ = clock == EngineClock::Raw ? rawOffset(off, mono, engineClock_ == EngineClock::Raw)
+                                            : off;
+        engineClock_ = clock;
+        clockCheck_ = kClockCheckPeriods;
+    }
+
+    // Xruns, a latency change, a rate change: handed to the kit on the process thread.
+    FOLDBACK_COLD void passEvents() noexcept {
         if (xruns_.load(std::memory_order_relaxed) != 0)
             for (long x = xruns_.exchange(0, std::memory_order_acq_rel); x > 0; --x)
                 kit_->overload();
@@ -655,10 +673,6 @@ class JackBackend final : public Backend {
         if (ratePending_.load(std::memory_order_relaxed) > 0)
             if (const double rate = ratePending_.exchange(0, std::memory_order_acq_rel); rate > 0)
                 kit_->rateChanged(rate);
-
-        kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs,
-                      delta);
-        link_.leave();
     }
 
     // CLOCK_MONOTONIC - CLOCK_MONOTONIC_RAW from two readings taken back to back (mono
@@ -676,7 +690,7 @@ class JackBackend final : public Backend {
         return sample;
     }
 
-    void silence(jack_nframes_t frames) noexcept {
+    FOLDBACK_COLD void silence(jack_nframes_t frames) noexcept {
         for (jack_port_t* p : outPorts_)
             if (void* b = lib_->port_get_buffer(p, frames))
                 std::memset(b, 0, frames * kSampleBytes);

@@ -236,6 +236,26 @@ TEST_F(JackDriver, AnXrunIsACountedOverloadAndNoResyncWithoutLostFrames) {
     EXPECT_EQ(h.messages(kAsioResyncRequest), c.resyncs);
 }
 
+// JACK reads the output ports after the process callback returns, so outputReady cannot
+// bring the output forward: the driver declines it (spec §9.3), saying why, and hosts that
+// honour the answer save a call into the driver every period. The setting still wins.
+TEST_F(JackDriver, OutputReadyIsDeclinedUnlessTheConfigAsksForIt) {
+    Driver d(addInstance("jk-ready"));
+    ASSERT_EQ(d.init(), ASIOTrue) << d.errorMessage();
+    EXPECT_EQ(d.get()->lpVtbl->outputReady(d.get()), ASE_NotPresent);
+    EXPECT_NE(d.errorMessage().find("output_ready = true"), std::string::npos) << d.errorMessage();
+    // The same answer while streaming (the loop test shows the output arriving).
+    Host h;
+    ASSERT_NO_FATAL_FAILURE(startStream(d, h));
+    ASSERT_TRUE(h.waitSwitches(50));
+    EXPECT_EQ(d.get()->lpVtbl->outputReady(d.get()), ASE_NotPresent);
+    ASSERT_EQ(d.stop(), ASE_OK);
+
+    Driver on(addInstance("jk-ready-on", "[kit]\noutput_ready = true\n"));
+    ASSERT_EQ(on.init(), ASIOTrue) << on.errorMessage();
+    EXPECT_EQ(on.get()->lpVtbl->outputReady(on.get()), ASE_OK);
+}
+
 // ---- threads -----------------------------------------------------------------------------
 
 TEST_F(JackDriver, TheHostsThreadCreatorMakesTheProcessThreadForEachInstance) {
