@@ -5,8 +5,10 @@
 
 PROFILE: callgrind's output with --dump-instr=yes, collected from the process callback
 down (bench/jack/instructions.sh makes it). PERIODS: how many times the callback ran.
-An instruction counts when it ran in at least half of the periods, so code that only an
-xrun, the first period or a clock check every 64 periods runs is left out. Prints, per
+An instruction counts when it ran in at least half of the periods and its function was
+called in at least half of them (an instruction repeated in a loop, such as a `rep stos`,
+runs many times in one call), so code that only an xrun, the first period or a clock check
+every 64 periods runs is left out. Prints, per
 object file and in all, the distinct 64-byte lines and 4 KiB pages of code: between two
 periods this VM lets caches and TLBs go cold, and each of them is a miss (src/kit/hot.hpp).
 """
@@ -27,6 +29,8 @@ def parse(path):
     after_call = False
     count = collections.Counter()
     where = {}
+    calls = collections.Counter()  # function -> calls from inside the profile
+    callee = None
     with open(path) as f:
         for line in f:
             line = line.rstrip("\n")
@@ -35,6 +39,8 @@ def parse(path):
                 kind, ident, text = m.group(2), m.group(3), m.group(4)
                 if text:
                     names[kind][ident] = text
+                if m.group(1) and kind == "fn":
+                    callee = names["fn"][ident]
                 if not m.group(1):
                     if kind == "ob":
                         ob = names["ob"][ident]
@@ -43,6 +49,7 @@ def parse(path):
                 continue
             if line.startswith("calls="):
                 after_call = True  # the next cost line is the call's inclusive cost
+                calls[callee] += int(line[6:].split()[0])
                 continue
             m = COST.match(line)
             if not m or ob is None:
@@ -56,18 +63,24 @@ def parse(path):
             where[key] = fn
             count[key] += 0 if after_call else int(m.group(2))
             after_call = False
-    return count, where
+    return count, where, calls
 
 
 def main():
     if len(sys.argv) < 3:
         sys.exit("usage: code_footprint.py PROFILE PERIODS [--detail]")
-    count, where = parse(sys.argv[1])
+    count, where, calls = parse(sys.argv[1])
     periods = int(sys.argv[2])
+
+    def every_period(key, n):
+        # Functions never called from inside the profile: the callback itself.
+        fn = where[key]
+        return n * 2 >= periods and (fn not in calls or calls[fn] * 2 >= periods)
+
     lines = collections.defaultdict(set)
     pages = collections.defaultdict(set)
     for (obj, addr), n in count.items():
-        if n * 2 >= periods:
+        if every_period((obj, addr), n):
             lines[obj].add(addr >> 6)
             pages[obj].add(addr >> 12)
     total_lines = sum(len(v) for v in lines.values())
@@ -77,7 +90,7 @@ def main():
         for obj in sorted(lines):
             fns = sorted({(where[(o, a)] or "?").replace("(anonymous namespace)::", "")
                           .split("(")[0] for (o, a), n in count.items()
-                          if o == obj and n * 2 >= periods})
+                          if o == obj and every_period((o, a), n)})
             print(f"  {obj:28s} {len(lines[obj]):4d} lines {len(pages[obj]):3d} pages  "
                   + ", ".join(fns), file=sys.stderr)
 

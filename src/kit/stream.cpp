@@ -175,7 +175,7 @@ FOLDBACK_COLD long StreamCore::send(long selector, long value) noexcept {
     return callbacks_.asioMessage(selector, value, nullptr, nullptr);
 }
 
-FOLDBACK_HOT void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
+inline void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
     if (!io.in) return;
     if (!layout_.asioNative) return convertInput(io, index);
     const std::size_t bytes = static_cast<std::size_t>(bufferSize_) * sampleBytes_;
@@ -195,7 +195,7 @@ FOLDBACK_OUT_OF_LINE void StreamCore::convertInput(const DeviceIo& io, int index
     }
 }
 
-FOLDBACK_HOT void StreamCore::takeOutput(int index) noexcept {
+inline void StreamCore::takeOutput(int index) noexcept {
     outputTaken_ = true;
     void* const* out = currentOut_;
     if (!out) return;
@@ -221,7 +221,7 @@ FOLDBACK_OUT_OF_LINE void StreamCore::convertOutput(void* const* out, int index)
     }
 }
 
-FOLDBACK_HOT void StreamCore::latch(std::int64_t position, std::int64_t timeNs) noexcept {
+inline void StreamCore::latch(std::int64_t position, std::int64_t timeNs) noexcept {
     // Seqlock: readers (getSamplePosition, any thread) retry while the count is odd.
     const auto s = seq_.load(std::memory_order_relaxed);
     seq_.store(s + 1, std::memory_order_relaxed);
@@ -253,7 +253,7 @@ FOLDBACK_COLD unsigned long StreamCore::applyPendingRate() noexcept {
 
 FOLDBACK_HOT void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
     inProcess_.fetch_add(1, std::memory_order_seq_cst);
-    if (!armed_.load(std::memory_order_seq_cst)) {
+    if (!armed_.load(std::memory_order_seq_cst)) [[unlikely]] {
         inProcess_.fetch_sub(1, std::memory_order_release);
         return;
     }
@@ -301,16 +301,6 @@ FOLDBACK_HOT void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) n
                                  std::memory_order_relaxed);
     }
     inProcess_.fetch_sub(1, std::memory_order_release);
-}
-
-FOLDBACK_HOT void StreamCore::processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
-                                            long framesDelta) noexcept {
-    // Nearly every period: the engine ran one period at the host's size and lost nothing.
-    if (frames == bufferSize_ && !adapterActive_ && (first_ || framesDelta <= bufferSize_)) {
-        process(io, timeNs);
-        return;
-    }
-    processEngineSlow(io, frames, timeNs, framesDelta);
 }
 
 FOLDBACK_OUT_OF_LINE void StreamCore::processEngineSlow(const DeviceIo& io, long frames,

@@ -54,8 +54,17 @@ class StreamCore {
     // When frames differs from the host's buffer size (the engine's period changed and the
     // host has not re-created its buffers, or never will), the switch keeps its size:
     // input and output go through FIFOs and the added latency is reported.
+    // Inline: nearly every period the engine ran one period at the host's size and lost
+    // nothing, and goes straight to process(); the rest is out of line.
     void processEngine(const DeviceIo& io, long frames, std::int64_t timeNs,
-                       long framesDelta) noexcept;
+                       long framesDelta) noexcept {
+        if (frames == bufferSize_ && !adapterActive_ && (first_ || framesDelta <= bufferSize_))
+            [[likely]] {
+            process(io, timeNs);
+            return;
+        }
+        processEngineSlow(io, frames, timeNs, framesDelta);
+    }
     // Latency the FIFO adapter adds now (0 when the engine runs at the host's size).
     long adapterInputLatency() const noexcept {
         return adapterExtraIn_.load(std::memory_order_relaxed);
@@ -93,14 +102,14 @@ class StreamCore {
     long send(long selector, long value = 0) noexcept;
     // The period's path is laid out small (kit/hot.hpp): the copies of a native device
     // inline, conversions, the FIFO adapter, losses and rate changes out of line.
-    void takeInput(const DeviceIo& io, int index) noexcept;
-    void takeOutput(int index) noexcept;
+    [[gnu::always_inline]] inline void takeInput(const DeviceIo& io, int index) noexcept;
+    [[gnu::always_inline]] inline void takeOutput(int index) noexcept;
     void convertInput(const DeviceIo& io, int index) noexcept;
     void convertOutput(void* const* out, int index) noexcept;
     void processEngineSlow(const DeviceIo& io, long frames, std::int64_t timeNs,
                            long framesDelta) noexcept;
     unsigned long applyPendingRate() noexcept;
-    void latch(std::int64_t position, std::int64_t timeNs) noexcept;
+    [[gnu::always_inline]] inline void latch(std::int64_t position, std::int64_t timeNs) noexcept;
     void adapterReset(long engineFrames) noexcept;
     void adapterRun(const DeviceIo& io, long frames, std::int64_t timeNs) noexcept;
     // [rt] The position jumps over `periods` buffers: kAsioResyncRequest (no overload).

@@ -588,7 +588,7 @@ class JackBackend final : public Backend {
     // run (the clock check, events, a stopped stream) is out of line.
     FOLDBACK_HOT void process(jack_nframes_t frames) noexcept {
         RtScope scope(*hooks_);
-        if (!link_.enter()) {
+        if (!link_.enter()) [[unlikely]] {
             silence(frames);
             link_.leave();
             return;
@@ -602,15 +602,15 @@ class JackBackend final : public Backend {
         std::int64_t timeNs = 0;
         jack_time_t usecs = 0, nextUsecs = 0;
         float periodUsecs = 0;
-        if (lib_->get_cycle_times &&
-            lib_->get_cycle_times(client_, &counter, &usecs, &nextUsecs, &periodUsecs) == 0) {
+        if (lib_->get_cycle_times && lib_->get_cycle_times(client_, &counter, &usecs, &nextUsecs,
+                                                           &periodUsecs) == 0) [[likely]] {
             // Which clock the server keeps is looked at every kClockCheckPeriods periods
             // (three reads); in between only what that clock needs is read (one read for
             // CLOCK_MONOTONIC, two for CLOCK_MONOTONIC_RAW, whose offset to
             // CLOCK_MONOTONIC moves with NTP's slew). A vDSO clock read costs 30-40 ns on
             // this VM: this saves one (jackd2) or two (pipewire-jack) of them a period.
             const std::int64_t mono = monotonicNs();
-            if (clockCheck_ == 0)
+            if (clockCheck_ == 0) [[unlikely]]
                 checkClock(mono);
             else if (engineClock_ == EngineClock::Raw)
                 offset_ = rawOffset(mono - clockNs(CLOCK_MONOTONIC_RAW), mono, true);
@@ -625,11 +625,13 @@ class JackBackend final : public Backend {
             counter = lib_->last_frame_time(client_);
             timeNs = monotonicNs();
         }
-        if (timeNs <= lastTimeNs_) timeNs = lastTimeNs_ + 1;  // strictly increasing
+        if (timeNs <= lastTimeNs_) [[unlikely]]
+            timeNs = lastTimeNs_ + 1;  // strictly increasing
         lastTimeNs_ = timeNs;
         // Unsigned 32-bit difference: correct across the counter's wrap.
         long delta = static_cast<long>(static_cast<jack_nframes_t>(counter - lastCounter_));
         if (first_ || delta > 10L * static_cast<long>(serverRate_.load(std::memory_order_relaxed)))
+            [[unlikely]]
             delta =
                 first_ ? static_cast<long>(frames) : lastFrames_;  // a counter reset, not a loss
         first_ = false;
@@ -640,7 +642,7 @@ class JackBackend final : public Backend {
         // nearly every period, and a load costs less than an exchange).
         if (xruns_.load(std::memory_order_relaxed) != 0 ||
             latencyDirty_.load(std::memory_order_relaxed) ||
-            ratePending_.load(std::memory_order_relaxed) > 0)
+            ratePending_.load(std::memory_order_relaxed) > 0) [[unlikely]]
             passEvents();
 
         kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs,
