@@ -1,6 +1,9 @@
-// Where the period's code goes. Between two periods this VM (and any busy machine) lets
-// the core's caches and TLBs go cold, so each distinct line and page of code a period
-// runs costs a miss: the period's path is kept in few lines, side by side.
+// Where the period's code goes. At 256 frames (5.3 ms between periods) a busy machine lets
+// the core's caches and TLBs go cold, and code a period runs comes back cold: measured on
+// the CI VM, a few tens of ns per extra line and over 100 ns per extra page of code
+// (bench_jack's floor+linesN / floor+pagesN, docs/drivers/jack.md). So the period's path
+// is kept in few lines, side by side; what that gains Foldback as a whole is a few per cent
+// at most, below what that noisy VM resolves.
 //
 //   FOLDBACK_HOT          on the path every period runs: GCC and Clang put these
 //                         functions together (.text.hot) and optimise them for speed
