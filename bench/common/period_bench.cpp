@@ -121,7 +121,7 @@ FoldbackClient::~FoldbackClient() {
     driver.reset();
 }
 
-void FoldbackClient::processFloat(const Block& b) {
+[[gnu::hot]] void FoldbackClient::processFloat(const Block& b) {
     for (std::size_t c = 0; c < b.out.size(); ++c)
         std::memcpy(b.out[c], b.in[c], static_cast<std::size_t>(b.frames) * sizeof(float));
     gCallbacks.fetch_add(1, std::memory_order_relaxed);

@@ -20,6 +20,8 @@
 //   floor+linesN   the floor, plus a call to N consecutive 64-byte lines of code (a `ret`
 //                  on each) every period
 //   floor+pagesN   the floor, plus a call to one line on each of N pages of code
+//   floor+dataN    the floor, plus a load from one line on each of N pages of data (the
+//                  same for the state a driver reads, spread over N pages)
 //
 // --driver-b PATH adds a client "foldback-b": the same host through another build of the
 // JACK driver, to A/B a driver change in one run (keep the copy in a directory only you can
@@ -114,7 +116,7 @@ struct JackPorts {
 // A plain libjack client.
 struct RawClient final : Client {
     JackPorts jack;
-    static int process(jack_nframes_t n, void* arg) {
+    [[gnu::hot]] static int process(jack_nframes_t n, void* arg) {
         auto& j = static_cast<RawClient*>(arg)->jack;
         for (int c = 0; c < kChannels; ++c)
             std::memcpy(jack_port_get_buffer(j.out[c], n), jack_port_get_buffer(j.in[c], n),
@@ -132,15 +134,19 @@ struct RawClient final : Client {
 // double buffer ("floor": what any ASIO-compatible JACK driver costs at least, no Foldback
 // code); halves = 1 keeps one buffer per channel, as RtAudio does ("copy3").
 struct CopyClient final : Client {
-    explicit CopyClient(int h, int lineCount = 0, int pageCount = 0)
-        : halves(h), codeLines(lineCount), codePages(pageCount) {}
+    explicit CopyClient(int h, int lineCount = 0, int pageCount = 0, int dataPageCount = 0)
+        : halves(h), codeLines(lineCount), codePages(pageCount), dataPages(dataPageCount) {}
     int halves;
     // Yardsticks for the cost of code (see the header): each period also calls a `ret` on
     // codeLines consecutive 64-byte lines, or on one line in each of codePages pages.
     int codeLines, codePages;
+    // And loads one line on each of dataPages pages of data.
+    int dataPages;
+    char* data = nullptr;
     char* code = nullptr;  // the lines, then the pages
     char* pages = nullptr;
     std::size_t codeBytes = 0;
+    unsigned dataSum = 0;
     int index = 0;
     std::size_t stride = 0;  // floats per half
     float* mem = nullptr;
@@ -148,7 +154,7 @@ struct CopyClient final : Client {
     float* half(bool input, int c, int i) const {
         return mem + ((input ? 0 : kChannels) + c) * halves * stride + i * stride;
     }
-    static int process(jack_nframes_t n, void* arg) {
+    [[gnu::hot]] static int process(jack_nframes_t n, void* arg) {
         auto* self = static_cast<CopyClient*>(arg);
         const JackPorts& j = self->jack;
         const int i = self->index;
@@ -165,6 +171,11 @@ struct CopyClient final : Client {
             reinterpret_cast<void (*)()>(self->code + l * 64)();
         for (int p = 0; p < self->codePages; ++p)
             reinterpret_cast<void (*)()>(self->pages + p * 4096 + (p % 64) * 64)();
+        unsigned sum = 0;
+        for (int p = 0; p < self->dataPages; ++p)
+            sum +=
+                *reinterpret_cast<volatile unsigned char*>(self->data + p * 4096 + (p % 64) * 64);
+        self->dataSum = sum;
         self->index = (i + 1) % self->halves;
         gCallbacks.fetch_add(1, std::memory_order_relaxed);
         return 0;
@@ -189,12 +200,19 @@ struct CopyClient final : Client {
             for (int p = 0; p < codePages; ++p) pages[p * 4096 + (p % 64) * 64] = '\xc3';
             if (mprotect(code, codeBytes, PROT_READ | PROT_EXEC) != 0) return "mprotect failed";
         }
+        if (dataPages > 0) {
+            const std::size_t dataBytes = static_cast<std::size_t>(dataPages) * 4096;
+            data = static_cast<char*>(std::aligned_alloc(4096, dataBytes));
+            if (!data) return "out of memory";
+            std::memset(data, 1, dataBytes);
+        }
         return jack.open(halves == 2 ? "bench-floor" : "bench-copy3", &CopyClient::process, this);
     }
     ~CopyClient() override {
         if (jack.client) jack_client_close(jack.client);
         jack.client = nullptr;
         std::free(mem);
+        std::free(data);
         if (code) munmap(code, codeBytes);
     }
 };
@@ -202,8 +220,9 @@ struct CopyClient final : Client {
 struct PortAudioClient final : Client {
     PaStream* stream = nullptr;
     bool initialized = false;
-    static int callback(const void* input, void* output, unsigned long frames,
-                        const PaStreamCallbackTimeInfo*, PaStreamCallbackFlags, void*) {
+    [[gnu::hot]] static int callback(const void* input, void* output, unsigned long frames,
+                                     const PaStreamCallbackTimeInfo*, PaStreamCallbackFlags,
+                                     void*) {
         const auto* const* in = static_cast<const float* const*>(input);
         auto* const* out = static_cast<float* const*>(output);
         for (int c = 0; c < kChannels; ++c) std::memcpy(out[c], in[c], frames * sizeof(float));
@@ -243,8 +262,8 @@ struct PortAudioClient final : Client {
 
 struct RtAudioClient final : Client {
     std::unique_ptr<RtAudio> audio;
-    static int callback(void* output, void* input, unsigned int frames, double, RtAudioStreamStatus,
-                        void*) {
+    [[gnu::hot]] static int callback(void* output, void* input, unsigned int frames, double,
+                                     RtAudioStreamStatus, void*) {
         // Non-interleaved: channel c starts at c * frames.
         std::memcpy(output, input, static_cast<std::size_t>(frames) * kChannels * sizeof(float));
         gCallbacks.fetch_add(1, std::memory_order_relaxed);
@@ -302,6 +321,8 @@ int child(const std::string& kind, long period, double seconds, std::int64_t sta
         c = std::make_unique<CopyClient>(2, std::atoi(kind.c_str() + 11), 0);
     else if (kind.rfind("floor+pages", 0) == 0)
         c = std::make_unique<CopyClient>(2, 0, std::atoi(kind.c_str() + 11));
+    else if (kind.rfind("floor+data", 0) == 0)
+        c = std::make_unique<CopyClient>(2, 0, 0, std::atoi(kind.c_str() + 10));
     else if (kind == "copy3")
         c = std::make_unique<CopyClient>(1);
     else if (kind == "rtaudio")
@@ -360,7 +381,8 @@ int main(int argc, char** argv) {
             std::fprintf(
                 stderr,
                 "usage: %s [--runs N] [--seconds S] [--periods 64,256] "
-                "[--clients foldback,raw,portaudio,rtaudio,floor,copy3,floor+linesN,floor+pagesN] "
+                "[--clients "
+                "foldback,raw,portaudio,rtaudio,floor,copy3,floor+linesN,floor+pagesN,floor+dataN] "
                 "[--together] [--threads] "
                 "[--pin split|same|none] [--driver-b PATH]\n",
                 argv[0]);

@@ -241,7 +241,7 @@ struct Stream::Impl {
     std::atomic<bool> resetRequested{false};
 
     ~Impl();
-    // Inlined into each slot's trampoline: the driver's call lands in one function.
+    // Inlined into switchTimeInfo (one function for every slot), and into bufferSwitch.
     [[gnu::always_inline]] inline void period(long index, std::int64_t position,
                                               std::int64_t timeNs) noexcept;
     void periodConverted(long index, std::int64_t position, std::int64_t timeNs) noexcept;
@@ -254,10 +254,20 @@ namespace {
 std::mutex gSlotsMutex;
 std::array<std::atomic<Stream::Impl*>, Stream::kMaxStreams> gSlots{};
 
+// The period of the stream in `slot`, for every slot: one body, so a host running several
+// streams runs the same lines of code for each (src/kit/hot.hpp), and each slot's entry
+// below is a jump into it.
+[[gnu::hot, gnu::noinline]] ASIOTime* switchTimeInfo(ASIOTime* time, long index, int slot) {
+    if (auto* s = gSlots[static_cast<std::size_t>(slot)].load(std::memory_order_acquire))
+        s->period(index, time ? time->timeInfo.samplePosition : -1,
+                  time ? time->timeInfo.systemTime : -1);
+    return nullptr;
+}
+
 template <int N>
 struct Trampoline {
     static Stream::Impl* impl() { return gSlots[N].load(std::memory_order_acquire); }
-    [[gnu::hot]] static void bufferSwitch(long index, ASIOBool) {
+    static void bufferSwitch(long index, ASIOBool) {
         if (auto* s = impl()) {
             ASIOSamples pos = 0;
             ASIOTimeStamp t = 0;
@@ -268,10 +278,7 @@ struct Trampoline {
         }
     }
     [[gnu::hot]] static ASIOTime* bufferSwitchTimeInfo(ASIOTime* time, long index, ASIOBool) {
-        if (auto* s = impl())
-            s->period(index, time ? time->timeInfo.samplePosition : -1,
-                      time ? time->timeInfo.systemTime : -1);
-        return nullptr;
+        return switchTimeInfo(time, index, N);
     }
     static void sampleRateDidChange(ASIOSampleRate rate) {
         if (auto* s = impl()) s->rateChanged(rate);

@@ -257,7 +257,9 @@ class JackBackend final : public Backend {
     void prepare(const StreamSetup& setup) override {
         if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
         hostFrames_ = setup.bufferSize;
-        activeInputs_ = setup.activeInputs;
+        readPorts_.assign(inPorts_.size(), nullptr);
+        for (std::size_t c = 0; c < inPorts_.size() && c < setup.activeInputs.size(); ++c)
+            if (setup.activeInputs[c]) readPorts_[c] = inPorts_[c];
         inPtr_.assign(inPorts_.size(), nullptr);
         outPtr_.assign(outPorts_.size(), nullptr);
         catchUpPeriod();  // caps only: the kit has no stream yet
@@ -579,7 +581,7 @@ class JackBackend final : public Backend {
     }
 
     // ---- libjack's callbacks ---------------------------------------------------------------
-    FOLDBACK_HOT static int onProcess(jack_nframes_t frames, void* arg) noexcept {
+    FOLDBACK_HOT_ENTRY static int onProcess(jack_nframes_t frames, void* arg) noexcept {
         static_cast<JackBackend*>(arg)->process(frames);
         return 0;
     }
@@ -593,10 +595,16 @@ class JackBackend final : public Backend {
             link_.leave();
             return;
         }
-        for (std::size_t c = 0; c < inPorts_.size(); ++c)
-            inPtr_[c] = activeInputs_[c] ? lib_->port_get_buffer(inPorts_[c], frames) : nullptr;
-        for (std::size_t c = 0; c < outPorts_.size(); ++c)
-            outPtr_[c] = lib_->port_get_buffer(outPorts_[c], frames);
+        // Locals: the calls into libjack cannot change them, so nothing is reloaded per port.
+        const auto getBuffer = lib_->port_get_buffer;
+        jack_port_t* const* const reads = readPorts_.data();
+        const void** const in = inPtr_.data();
+        for (std::size_t c = 0, n = readPorts_.size(); c < n; ++c)
+            in[c] = reads[c] ? getBuffer(reads[c], frames) : nullptr;
+        jack_port_t* const* const writes = outPorts_.data();
+        void** const out = outPtr_.data();
+        for (std::size_t c = 0, n = outPorts_.size(); c < n; ++c)
+            out[c] = getBuffer(writes[c], frames);
 
         jack_nframes_t counter = 0;
         std::int64_t timeNs = 0;
@@ -758,7 +766,7 @@ class JackBackend final : public Backend {
 
     // Prepared stream (control thread writes them only while the window is closed).
     long hostFrames_ = 0;
-    std::vector<bool> activeInputs_;
+    std::vector<jack_port_t*> readPorts_;  // inPorts_, null where the host made no buffer
     std::vector<const void*> inPtr_;
     std::vector<void*> outPtr_;
 
