@@ -5,7 +5,9 @@
 # Also the code a period runs, as distinct 64-byte lines and 4 KiB pages (what runs in at
 # least half of the periods; bench/jack/code_footprint.py): on a machine whose caches and
 # TLBs go cold between periods, each is a miss (src/kit/hot.hpp). DETAIL=1 lists them per
-# library.
+# library. And the heap data a period touches, as distinct 64-byte lines of blocks up to
+# 1 KiB (valgrind's DHAT; bench/jack/data_footprint.py): the objects of the driver, the kit
+# and the host, against the few of a plain client.
 #
 #   bench/jack/instructions.sh [BUILD_DIR] [PERIOD] [CLIENT...]
 #     BUILD_DIR  default: build      PERIOD  default: 256
@@ -37,8 +39,8 @@ echo bench >"$REG/drivers/bench-jack/description"
 printf '[jack]\ninputs = 8\noutputs = 8\n' >"$REG/drivers/bench-jack/config.toml"
 export FOLDBACK_DRIVER_PATH=$REG/drivers XDG_CONFIG_HOME=$REG/xdg
 
-printf '%-10s %12s %10s %16s %11s %11s\n' client instructions periods "per period" \
-    "code lines" "code pages"
+printf '%-10s %12s %10s %16s %11s %11s %11s\n' client instructions periods "per period" \
+    "code lines" "code pages" "heap lines"
 for c in $CLIENTS; do
     case $c in
         foldback) fn=JackBackend::onProcess ;;
@@ -60,7 +62,14 @@ for c in $CLIENTS; do
     if [ "${calls:-0}" -eq 0 ]; then echo "instructions.sh: no calls counted for $c" >&2; exit 1; fi
     read -r lines pages < <(python3 "$HERE/bench/jack/code_footprint.py" "$out" "$calls" \
         ${DETAIL:+--detail} 2>"$REG/detail.$c")
-    printf '%-10s %12d %10d %16.0f %11d %11d\n' "$c" "$n" "$calls" \
-        "$(awk -v n="$n" -v c="$calls" 'BEGIN { print n / c }')" "$lines" "$pages"
-    [ -z "${DETAIL:-}" ] || cat "$REG/detail.$c"
+    # The heap data: DHAT over a run of its own; the child prints the periods it counted.
+    valgrind --tool=dhat --dhat-out-file="$REG/dh.$c" "$BUILD/bin/bench_jack" --child "$c" \
+        --period "$PERIOD" --seconds 4 --start-at 0 >"$REG/dhout.$c" 2>"$REG/dherr.$c" ||
+        { echo "instructions.sh: $c failed under DHAT:" >&2; tail -5 "$REG/dherr.$c" >&2; exit 1; }
+    dperiods=$(awk '$1 == "RESULT" { print $3 }' "$REG/dhout.$c")
+    heap=$(python3 "$HERE/bench/jack/data_footprint.py" "$REG/dh.$c" "${dperiods:-0}" \
+        ${DETAIL:+--detail} 2>"$REG/ddetail.$c")
+    printf '%-10s %12d %10d %16.0f %11d %11d %11d\n' "$c" "$n" "$calls" \
+        "$(awk -v n="$n" -v c="$calls" 'BEGIN { print n / c }')" "$lines" "$pages" "$heap"
+    [ -z "${DETAIL:-}" ] || cat "$REG/detail.$c" "$REG/ddetail.$c"
 done

@@ -213,30 +213,33 @@ const RtHooks& rtHooks() {
 }  // namespace
 
 struct Stream::Impl {
+    // What every period reads comes first, together (src/kit/hot.hpp).
+    FloatHandler* floatHandler = nullptr;
+    const RtHooks* hooks = nullptr;
+    long frames = 0;
+    bool zeroCopy = false;
+    bool callOutputReady = false;
+    std::vector<const float*> fin[2];
+    std::vector<float*> fout[2];
+    std::atomic<long long> periods{0};
+
     std::shared_ptr<Driver::State> driver;
     Handler* handler = nullptr;
-    FloatHandler* floatHandler = nullptr;
     Request request;
     int slot = -1;
     ASIOCallbacks callbacks{};
     std::vector<ASIOBufferInfo> infos;
-    long frames = 0;
     ASIOSampleType type = ASIOSTFloat32LSB;
     std::vector<void*> in[2], out[2];
     // Float layer, planned once.
     convert::ToFloatFn toFloat = nullptr;
     convert::FromFloatFn fromFloat = nullptr;
     std::vector<float> scratch;
-    std::vector<const float*> fin[2];
-    std::vector<float*> fout[2];
-    bool zeroCopy = false;
-    bool callOutputReady = false;
     bool timeInfo = false;
     bool running = false;
-    const RtHooks* hooks = nullptr;
 
-    std::atomic<long long> periods{0}, overloads{0}, resyncs{0}, resets{0}, latencyChanges{0},
-        rateChanges{0}, bufferSizeChanges{0};
+    std::atomic<long long> overloads{0}, resyncs{0}, resets{0}, latencyChanges{0}, rateChanges{0},
+        bufferSizeChanges{0};
     std::atomic<double> lastRate{0};
     std::atomic<bool> resetRequested{false};
 

@@ -690,6 +690,9 @@ class Instance final : private KitContext {
         FoldbackDriver base;  // the host's view: a pointer to the vtable
         Instance* owner;
     } object_;
+    // The stream's core, which every period reaches (process()): on the first line, with
+    // the vtable pointer the driver's call reads (kit/hot.hpp). Reset in ~Instance.
+    std::optional<Prepared> prepared_;
     static const FoldbackDriverVtbl kVtbl;
     const DriverDescription& description_;
     std::atomic<unsigned long> refs_{1};
@@ -706,7 +709,6 @@ class Instance final : private KitContext {
     FoldbackThreadCreator creator_ = defaultThreadCreator();
     RtStatus rtStatus_;
     std::string warned_;
-    std::optional<Prepared> prepared_;
     std::optional<Running> running_;
     std::atomic<StreamCore*> live_{nullptr};  // the running stream, for [any] entries
     std::atomic<AudioThread*> liveThread_{nullptr};

@@ -65,7 +65,6 @@ StreamCore::StreamCore(const Capabilities& caps, const DeviceLayout& layout,
     auto assign = [&](std::vector<Channel>& chans, const std::vector<bool>& act) {
         for (std::size_t c = 0; c < chans.size(); ++c) {
             if (!act[c]) continue;
-            chans[c].active = true;
             chans[c].half[0] = next;
             chans[c].half[1] = next + halfBytes;
             next += 2 * halfBytes;
@@ -129,7 +128,7 @@ void* StreamCore::half(bool input, long channel, int index) const noexcept {
 bool StreamCore::active(bool input, long channel) const noexcept {
     const auto& v = input ? inputs_ : outputs_;
     return channel >= 0 && static_cast<std::size_t>(channel) < v.size() &&
-           v[static_cast<std::size_t>(channel)].active;
+           v[static_cast<std::size_t>(channel)].active();
 }
 
 void StreamCore::arm(double rate) noexcept {
@@ -150,7 +149,8 @@ void StreamCore::arm(double rate) noexcept {
     resetSent_.store(false, std::memory_order_relaxed);
     const std::size_t halfBytes = static_cast<std::size_t>(bufferSize_) * sampleBytes_;
     for (auto& ch : inputs_)
-        if (ch.active) std::memset(ch.half[0], 0, halfBytes), std::memset(ch.half[1], 0, halfBytes);
+        if (ch.active())
+            std::memset(ch.half[0], 0, halfBytes), std::memset(ch.half[1], 0, halfBytes);
     seq_.store(0, std::memory_order_relaxed);
     running_.store(false, std::memory_order_relaxed);
     armed_.store(true, std::memory_order_release);
@@ -180,7 +180,7 @@ inline void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
     if (!layout_.asioNative) return convertInput(io, index);
     const std::size_t bytes = static_cast<std::size_t>(bufferSize_) * sampleBytes_;
     for (std::size_t c = 0; c < inputs_.size(); ++c)
-        if (inputs_[c].active && io.in[c]) std::memcpy(inputs_[c].half[index], io.in[c], bytes);
+        if (inputs_[c].active() && io.in[c]) std::memcpy(inputs_[c].half[index], io.in[c], bytes);
 }
 
 FOLDBACK_OUT_OF_LINE void StreamCore::convertInput(const DeviceIo& io, int index) noexcept {
@@ -190,7 +190,7 @@ FOLDBACK_OUT_OF_LINE void StreamCore::convertInput(const DeviceIo& io, int index
         deinterleave_(io.in[0], inputs_.size(), inDst_[index].data(), frames);
     } else {
         for (std::size_t c = 0; c < inputs_.size(); ++c)
-            if (inputs_[c].active && io.in[c])
+            if (inputs_[c].active() && io.in[c])
                 deinterleave_(io.in[c], 1, &inDst_[index][c], frames);
     }
 }
@@ -203,7 +203,7 @@ inline void StreamCore::takeOutput(int index) noexcept {
     const std::size_t bytes = static_cast<std::size_t>(bufferSize_) * sampleBytes_;
     for (std::size_t c = 0; c < outputs_.size(); ++c) {
         if (!out[c]) continue;
-        if (outputs_[c].active)
+        if (outputs_[c].active())
             std::memcpy(out[c], outputs_[c].half[index], bytes);
         else
             std::memset(out[c], 0, bytes);

@@ -95,9 +95,9 @@ class StreamCore {
     double currentRate() const noexcept { return rate_.load(std::memory_order_relaxed); }
 
   private:
-    struct Channel {
+    struct Channel {  // 16 bytes: 4 channels a cache line
         std::byte* half[2] = {nullptr, nullptr};
-        bool active = false;
+        bool active() const noexcept { return half[0] != nullptr; }  // the host made buffers
     };
     long send(long selector, long value = 0) noexcept;
     // The period's path is laid out small (kit/hot.hpp): the copies of a native device
@@ -125,27 +125,41 @@ class StreamCore {
         void push(const void* const* src, std::size_t frames) noexcept;  // src[c] null = silence
         void pop(void* const* dst, std::size_t frames) noexcept;         // dst[c] null = drop
     };
-    bool adapterAllocated_ = false;
-    bool adapterActive_ = false;
-    long adapterFrames_ = 0;
-    long adapterLost_ = 0;  // engine frames lost under the adapter, not yet a position jump
-    Ring inRing_, outRing_;
-    std::vector<std::byte> stage_;
-    std::vector<void*> stageIn_, stageOut_;
-    std::int64_t adapterTimeNs_ = 0;
-    std::atomic<long> adapterExtraIn_{0}, adapterExtraOut_{0};
-
+    // What every period reads comes first, together (a few cache lines, not ten: on a busy
+    // machine each comes back cold at 256 frames; kit/hot.hpp). Initialised in this order.
     const RtHooks& hooks_;
     ASIOCallbacks callbacks_{};
-    bool supports_[kAsioNumMessageSelectors] = {};
-    bool timeInfoMode_ = false;
-    long engineVersion_ = 0;
     bool outputReadyEnabled_ = true;
-
+    bool timeInfoMode_ = false;
+    bool adapterActive_ = false;
+    bool first_ = true;
+    bool outputTaken_ = true;
+    int index_ = 0;
     long bufferSize_ = 0;
     std::size_t sampleBytes_ = 0;
     DeviceLayout layout_;
     std::vector<Channel> inputs_, outputs_;
+    std::int64_t position_ = 0;
+    void* const* currentOut_ = nullptr;
+    std::atomic<bool> armed_{false};
+    std::atomic<bool> inCallback_{false};
+    std::atomic<bool> running_{false};
+    std::atomic<int> inProcess_{0};
+    std::atomic<std::uint32_t> seq_{0};
+    std::atomic<double> rate_{0};
+    std::atomic<double> pendingRate_{0};
+    std::atomic<std::int64_t> latchedPosition_{0}, latchedTime_{0};
+    struct Counters {
+        std::atomic<long long> switches{0}, overloads{0}, resyncs{0}, skippedFrames{0},
+            latePeriods{0}, resets{0};
+    } counters_;
+    ASIOTime time_{};
+
+    // The rest.
+    bool supports_[kAsioNumMessageSelectors] = {};
+    long engineVersion_ = 0;
+    std::atomic<pthread_t> callbackThread_{};
+    std::atomic<bool> resetSent_{false};
     std::unique_ptr<std::byte, void (*)(std::byte*)> memory_{nullptr, nullptr};
     std::size_t memoryBytes_ = 0;
     // Conversion plan, chosen once here.
@@ -154,29 +168,14 @@ class StreamCore {
     std::vector<void*> inDst_[2];         // per device input channel, null = inactive
     std::vector<const void*> outSrc_[2];  // per device output channel, null = silence
 
-    // RT-thread state.
-    int index_ = 0;
-    std::int64_t position_ = 0;
-    bool first_ = true;
-    void* const* currentOut_ = nullptr;
-    bool outputTaken_ = true;
-    ASIOTime time_{};
-
-    // Shared state.
-    std::atomic<bool> armed_{false};
-    std::atomic<int> inProcess_{0};
-    std::atomic<bool> inCallback_{false};
-    std::atomic<pthread_t> callbackThread_{};
-    std::atomic<double> rate_{0};
-    std::atomic<double> pendingRate_{0};
-    std::atomic<bool> resetSent_{false};
-    std::atomic<std::uint32_t> seq_{0};
-    std::atomic<std::int64_t> latchedPosition_{0}, latchedTime_{0};
-    std::atomic<bool> running_{false};
-    struct Counters {
-        std::atomic<long long> switches{0}, overloads{0}, resyncs{0}, skippedFrames{0},
-            latePeriods{0}, resets{0};
-    } counters_;
+    bool adapterAllocated_ = false;
+    long adapterFrames_ = 0;
+    long adapterLost_ = 0;  // engine frames lost under the adapter, not yet a position jump
+    Ring inRing_, outRing_;
+    std::vector<std::byte> stage_;
+    std::vector<void*> stageIn_, stageOut_;
+    std::int64_t adapterTimeNs_ = 0;
+    std::atomic<long> adapterExtraIn_{0}, adapterExtraOut_{0};
 };
 
 }  // namespace foldback::kit

@@ -752,45 +752,50 @@ class JackBackend final : public Backend {
     void markLost() noexcept { link_.markLost(); }
 
     // ---- state -------------------------------------------------------------------------
+    // What every period reads comes first, together (a few cache lines, not a dozen: on a
+    // busy machine each line comes back cold at 256 frames; src/kit/hot.hpp). All members
+    // with destructors come before link_, whose worker close() stops first.
     KitContext* kit_ = nullptr;
     const RtHooks* hooks_ = nullptr;
     const LibJack* lib_ = nullptr;
-    Settings settings_;
-    bool debugOn_ = false;
-    std::string serverName_, clientName_, lostText_;
     jack_client_t* client_ = nullptr;
-    std::vector<jack_port_t*> inPorts_, outPorts_;
-    std::vector<std::string> physicalCapture_, physicalPlayback_;
-    bool active_ = false;
-    FoldbackThreadCreator creator_{nullptr, nullptr};  // the one the client was activated with
-
     // Prepared stream (control thread writes them only while the window is closed).
-    long hostFrames_ = 0;
     std::vector<jack_port_t*> readPorts_;  // inPorts_, null where the host made no buffer
+    std::vector<jack_port_t*> outPorts_;
     std::vector<const void*> inPtr_;
     std::vector<void*> outPtr_;
-
     // Process thread.
+    enum class EngineClock { Monotonic, Raw, Other };
+    static constexpr int kClockCheckPeriods = 64;
     bool first_ = true;
+    EngineClock engineClock_ = EngineClock::Monotonic;  // the server's (see Time above)
+    int clockCheck_ = 0;  // periods to the next look at the server's clock
     jack_nframes_t lastCounter_ = 0;
     long lastFrames_ = 0;
     std::int64_t lastTimeNs_ = 0;
-    // The server's clock (see Time above): checked every kClockCheckPeriods periods.
-    enum class EngineClock { Monotonic, Raw, Other };
-    static constexpr int kClockCheckPeriods = 64;
-    EngineClock engineClock_ = EngineClock::Monotonic;
-    int clockCheck_ = 0;
     std::int64_t offset_ = 0;
     std::int64_t rawOffsetAt_ = 0;  // CLOCK_MONOTONIC of the last raw offset sample (0: none)
-
-    // Shared. The window into the kit, the worker and the lost server (kit/engine_link.hpp).
-    EngineLink link_;
-    std::atomic<jack_nframes_t> serverPeriod_{0};
+    // From libjack's other threads, read every period.
     std::atomic<jack_nframes_t> serverRate_{0};
     std::atomic<long> xruns_{0};
     std::atomic<bool> latencyDirty_{false};
-    std::atomic<long> seenIn_{-1}, seenOut_{-1};
     std::atomic<double> ratePending_{0};
+
+    // The rest: control and worker threads.
+    Settings settings_;
+    bool debugOn_ = false;
+    std::string serverName_, clientName_, lostText_;
+    std::vector<jack_port_t*> inPorts_;
+    std::vector<std::string> physicalCapture_, physicalPlayback_;
+    bool active_ = false;
+    FoldbackThreadCreator creator_{nullptr, nullptr};  // the one the client was activated with
+    long hostFrames_ = 0;
+    std::atomic<jack_nframes_t> serverPeriod_{0};
+    std::atomic<long> seenIn_{-1}, seenOut_{-1};
+
+    // Shared. The window into the kit, the worker and the lost server (kit/engine_link.hpp):
+    // its first line (enter/leave) is read every period.
+    EngineLink link_;
 
     // Under link_.kitMutex() (worker and control threads only, never the process thread).
     long toldPeriod_ = 0;        // the period the kit knows
