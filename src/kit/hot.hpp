@@ -17,7 +17,11 @@
 //   FOLDBACK_COLD         rare (losses, messages, rate changes): out of line and away
 //                         from the path (.text.unlikely)
 //
-// bench/jack/instructions.sh counts the lines and pages of code a period runs.
+// The state every period reads is laid out the same way: its members first in their
+// object (the JACK driver's, StreamCore, the host's Stream::Impl), a few lines, not a dozen.
+//
+// bench/jack/instructions.sh counts the lines and pages of code a period runs, and the
+// lines of heap data it touches.
 #pragma once
 
 #define FOLDBACK_HOT [[gnu::hot]]
