@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <set>
 
@@ -33,7 +34,7 @@ StreamCore::StreamCore(const Capabilities& caps, const DeviceLayout& layout,
       outputReadyEnabled_(outputReadyEnabled),
       bufferSize_(setup.bufferSize),
       layout_(layout) {
-    sampleBytes_ = convert::sampleBytes(caps.sampleType);
+    sampleBytes_ = static_cast<std::uint32_t>(convert::sampleBytes(caps.sampleType));
     if (sampleBytes_ == 0)
         fail(ASE_NotPresent, "sample type {} has no PCM conversion", caps.sampleType);
 
@@ -47,22 +48,30 @@ StreamCore::StreamCore(const Capabilities& caps, const DeviceLayout& layout,
                  convert::sampleTypeName(caps.sampleType));
     }
 
-    inputs_.resize(caps.inputs.size());
-    outputs_.resize(caps.outputs.size());
+    // One block: the channel table (inputs, then outputs), then every active channel's two
+    // halves; 64-byte aligned. The period reads the table and the halves it names, so the
+    // table shares its page (and its allocation) with the first buffers instead of lying
+    // on lines and pages of its own.
+    const std::size_t nIn = caps.inputs.size(), nOut = caps.outputs.size();
+    const std::size_t tableBytes = roundUp((nIn + nOut) * sizeof(Channel));
     const std::size_t halfBytes = roundUp(static_cast<std::size_t>(bufferSize_) * sampleBytes_);
     std::size_t active = 0;
-    for (std::size_t c = 0; c < inputs_.size(); ++c) active += setup.activeInputs[c];
-    for (std::size_t c = 0; c < outputs_.size(); ++c) active += setup.activeOutputs[c];
-    memoryBytes_ = std::max<std::size_t>(active * 2 * halfBytes, kAlign);
+    for (std::size_t c = 0; c < nIn; ++c) active += setup.activeInputs[c];
+    for (std::size_t c = 0; c < nOut; ++c) active += setup.activeOutputs[c];
+    memoryBytes_ = std::max<std::size_t>(tableBytes + active * 2 * halfBytes, kAlign);
     auto* raw = static_cast<std::byte*>(std::aligned_alloc(kAlign, memoryBytes_));
     if (!raw) fail(ASE_NoMemory, "cannot allocate {} bytes of audio buffers", memoryBytes_);
     memory_ = {raw, &freeMemory};
     std::memset(raw, 0, memoryBytes_);
     // Lock only the pages we own (never mlockall); failure only costs page-fault risk.
     (void)mlock(raw, memoryBytes_);
+    auto* const table = reinterpret_cast<Channel*>(raw);
+    std::uninitialized_value_construct_n(table, nIn + nOut);
+    inputs_ = {table, nIn};
+    outputs_ = {table + nIn, nOut};
 
-    std::byte* next = raw;
-    auto assign = [&](std::vector<Channel>& chans, const std::vector<bool>& act) {
+    std::byte* next = raw + tableBytes;
+    auto assign = [&](std::span<Channel> chans, const std::vector<bool>& act) {
         for (std::size_t c = 0; c < chans.size(); ++c) {
             if (!act[c]) continue;
             chans[c].half[0] = next;
@@ -297,8 +306,7 @@ FOLDBACK_HOT void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) n
         index_ = i ^ 1;
         position_ += bufferSize_;
         // This thread is the only writer: a load and a store, no locked instruction.
-        counters_.switches.store(counters_.switches.load(std::memory_order_relaxed) + 1,
-                                 std::memory_order_relaxed);
+        switches_.store(switches_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
     inProcess_.fetch_sub(1, std::memory_order_release);
 }
@@ -497,7 +505,7 @@ FOLDBACK_HOT bool StreamCore::outputReadyFromHost() noexcept {
 
 FoldbackCounters StreamCore::counters() const noexcept {
     FoldbackCounters c{};
-    c.switches = counters_.switches.load(std::memory_order_relaxed);
+    c.switches = switches_.load(std::memory_order_relaxed);
     c.overloads = counters_.overloads.load(std::memory_order_relaxed);
     c.resyncs = counters_.resyncs.load(std::memory_order_relaxed);
     c.skippedFrames = counters_.skippedFrames.load(std::memory_order_relaxed);

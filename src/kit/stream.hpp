@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,7 @@
 
 namespace foldback::kit {
 
-class StreamCore {
+class alignas(64) StreamCore {
   public:
     // [control] Allocates and zeroes every half, plans the conversions, copies the
     // callbacks and negotiates the message set with the host. Throws kit::Error.
@@ -125,8 +126,11 @@ class StreamCore {
         void push(const void* const* src, std::size_t frames) noexcept;  // src[c] null = silence
         void pop(void* const* dst, std::size_t frames) noexcept;         // dst[c] null = drop
     };
-    // What every period reads comes first, together (a few cache lines, not ten: on a busy
-    // machine each comes back cold at 256 frames; kit/hot.hpp). Initialised in this order.
+    // What every period reads comes first, together: the object is 64-byte aligned and the
+    // period's members, the time info it fills included, are its first four cache lines
+    // (not six: on a busy machine each comes back cold at 256 frames; kit/hot.hpp). Keep
+    // them packed (bench/jack/instructions.sh counts the lines a period touches).
+    // Initialised in this order.
     const RtHooks& hooks_;
     ASIOCallbacks callbacks_{};
     bool outputReadyEnabled_ = true;
@@ -135,10 +139,10 @@ class StreamCore {
     bool first_ = true;
     bool outputTaken_ = true;
     int index_ = 0;
+    std::uint32_t sampleBytes_ = 0;
     long bufferSize_ = 0;
-    std::size_t sampleBytes_ = 0;
     DeviceLayout layout_;
-    std::vector<Channel> inputs_, outputs_;
+    std::span<Channel> inputs_, outputs_;  // the channel table at the start of memory_
     std::int64_t position_ = 0;
     void* const* currentOut_ = nullptr;
     std::atomic<bool> armed_{false};
@@ -149,12 +153,14 @@ class StreamCore {
     std::atomic<double> rate_{0};
     std::atomic<double> pendingRate_{0};
     std::atomic<std::int64_t> latchedPosition_{0}, latchedTime_{0};
-    struct Counters {
-        std::atomic<long long> switches{0}, overloads{0}, resyncs{0}, skippedFrames{0},
-            latePeriods{0}, resets{0};
-    } counters_;
-    ASIOTime time_{};
+    std::atomic<long long> switches_{0};
+    ASIOTime time_{};  // its timeInfo ends the fourth line; timeCode, never written, after
 
+    // The rest.
+    struct Counters {
+        std::atomic<long long> overloads{0}, resyncs{0}, skippedFrames{0}, latePeriods{0},
+            resets{0};
+    } counters_;
     // The rest.
     bool supports_[kAsioNumMessageSelectors] = {};
     long engineVersion_ = 0;

@@ -181,7 +181,9 @@ Settings readSettings(const KitContext& kit) {
     return s;
 }
 
-class JackBackend final : public Backend {
+// alignas(64): the members every period reads fill the object's first three cache lines
+// exactly (see the state below), not parts of five.
+class alignas(64) JackBackend final : public Backend {
   public:
     JackBackend() = default;
     ~JackBackend() override { close(); }
@@ -193,6 +195,8 @@ class JackBackend final : public Backend {
         hooks_ = &rtHooks();  // looked up here, on a control thread
         settings_ = readSettings(kit);
         lib_ = &load(settings_.library);
+        getBuffer_ = lib_->port_get_buffer;
+        cycleTimes_ = lib_->get_cycle_times;
         if (settings_.debug) {
             debugMessages(true);
             debugOn_ = true;
@@ -257,11 +261,18 @@ class JackBackend final : public Backend {
     void prepare(const StreamSetup& setup) override {
         if (link_.lost()) fail(ASE_NotPresent, "{}", lostText_);
         hostFrames_ = setup.bufferSize;
-        readPorts_.assign(inPorts_.size(), nullptr);
-        for (std::size_t c = 0; c < inPorts_.size() && c < setup.activeInputs.size(); ++c)
-            if (setup.activeInputs[c]) readPorts_[c] = inPorts_[c];
-        inPtr_.assign(inPorts_.size(), nullptr);
-        outPtr_.assign(outPorts_.size(), nullptr);
+        // The period's table: the input ports the host made buffers for (null elsewhere)
+        // and every output port, with room for their buffers' addresses.
+        const std::size_t ins = inPorts_.size(), outs = outPorts_.size();
+        const std::size_t bytes = (2 * (ins + outs) * sizeof(void*) + 63) / 64 * 64;
+        slots_.reset(static_cast<void**>(std::aligned_alloc(64, std::max<std::size_t>(bytes, 64))));
+        if (!slots_) fail(ASE_NoMemory, "out of memory for the JACK driver's port table");
+        std::memset(slots_.get(), 0, bytes);
+        ins_ = static_cast<std::uint32_t>(ins);
+        outs_ = static_cast<std::uint32_t>(outs);
+        for (std::size_t c = 0; c < ins && c < setup.activeInputs.size(); ++c)
+            if (setup.activeInputs[c]) readPorts()[c] = inPorts_[c];
+        for (std::size_t c = 0; c < outs; ++c) writePorts()[c] = outPorts_[c];
         catchUpPeriod();  // caps only: the kit has no stream yet
         const FoldbackThreadCreator& creator = kit_->threadCreator();
         if (active_ && (creator.create != creator_.create || creator.context != creator_.context)) {
@@ -596,22 +607,21 @@ class JackBackend final : public Backend {
             return;
         }
         // Locals: the calls into libjack cannot change them, so nothing is reloaded per port.
-        const auto getBuffer = lib_->port_get_buffer;
-        jack_port_t* const* const reads = readPorts_.data();
-        const void** const in = inPtr_.data();
-        for (std::size_t c = 0, n = readPorts_.size(); c < n; ++c)
-            in[c] = reads[c] ? getBuffer(reads[c], frames) : nullptr;
-        jack_port_t* const* const writes = outPorts_.data();
-        void** const out = outPtr_.data();
-        for (std::size_t c = 0, n = outPorts_.size(); c < n; ++c)
-            out[c] = getBuffer(writes[c], frames);
+        const auto getBuffer = getBuffer_;
+        const std::size_t ins = ins_, outs = outs_;
+        void** const slots = slots_.get();
+        jack_port_t* const* const reads = readPorts();
+        jack_port_t* const* const writes = writePorts();
+        for (std::size_t c = 0; c < ins; ++c)
+            slots[c] = reads[c] ? getBuffer(reads[c], frames) : nullptr;
+        for (std::size_t c = 0; c < outs; ++c) slots[ins + c] = getBuffer(writes[c], frames);
 
         jack_nframes_t counter = 0;
         std::int64_t timeNs = 0;
         jack_time_t usecs = 0, nextUsecs = 0;
         float periodUsecs = 0;
-        if (lib_->get_cycle_times && lib_->get_cycle_times(client_, &counter, &usecs, &nextUsecs,
-                                                           &periodUsecs) == 0) [[likely]] {
+        if (cycleTimes_ && cycleTimes_(client_, &counter, &usecs, &nextUsecs, &periodUsecs) == 0)
+            [[likely]] {
             // Which clock the server keeps is looked at every kClockCheckPeriods periods
             // (three reads); in between only what that clock needs is read (one read for
             // CLOCK_MONOTONIC, two for CLOCK_MONOTONIC_RAW, whose offset to
@@ -653,8 +663,7 @@ class JackBackend final : public Backend {
             ratePending_.load(std::memory_order_relaxed) > 0) [[unlikely]]
             passEvents();
 
-        kit_->process(DeviceIo{inPtr_.data(), outPtr_.data()}, static_cast<long>(frames), timeNs,
-                      delta);
+        kit_->process(DeviceIo{slots, slots + ins}, static_cast<long>(frames), timeNs, delta);
         link_.leave();
     }
 
@@ -752,50 +761,62 @@ class JackBackend final : public Backend {
     void markLost() noexcept { link_.markLost(); }
 
     // ---- state -------------------------------------------------------------------------
-    // What every period reads comes first, together (a few cache lines, not a dozen: on a
-    // busy machine each line comes back cold at 256 frames; src/kit/hot.hpp). All members
-    // with destructors come before link_, whose worker close() stops first.
+    // What every period reads comes first, in the object's first three cache lines (the
+    // class is 64-byte aligned): line 0 what the period calls and where its ports are,
+    // line 1 the process thread's time keeping and the atomics libjack's other threads
+    // set, line 2 the first line of link_ (enter/leave). On a busy machine each line comes
+    // back cold at 256 frames (src/kit/hot.hpp). ~JackBackend calls close(), which stops
+    // link_'s worker before any member goes.
     KitContext* kit_ = nullptr;
     const RtHooks* hooks_ = nullptr;
-    const LibJack* lib_ = nullptr;
     jack_client_t* client_ = nullptr;
-    // Prepared stream (control thread writes them only while the window is closed).
-    std::vector<jack_port_t*> readPorts_;  // inPorts_, null where the host made no buffer
-    std::vector<jack_port_t*> outPorts_;
-    std::vector<const void*> inPtr_;
-    std::vector<void*> outPtr_;
-    // Process thread.
-    enum class EngineClock { Monotonic, Raw, Other };
+    decltype(&::jack_port_get_buffer) getBuffer_ = nullptr;  // libjack's, copied at open()
+    decltype(&::jack_get_cycle_times) cycleTimes_ = nullptr;
+    // The prepared stream's port table (prepare() writes it while the window is closed),
+    // one 64-byte aligned block: the buffers' addresses a period hands the kit (inputs,
+    // then outputs), then the ports they come from (inputs, null where the host made no
+    // buffer; then outputs). 8 in / 8 out: four lines.
+    struct FreeSlots {
+        void operator()(void** p) const noexcept { std::free(p); }
+    };
+    std::unique_ptr<void*, FreeSlots> slots_;
+    std::uint32_t ins_ = 0, outs_ = 0;
+    jack_port_t** readPorts() const noexcept {
+        return reinterpret_cast<jack_port_t**>(slots_.get() + ins_ + outs_);
+    }
+    jack_port_t** writePorts() const noexcept { return readPorts() + ins_; }
+    // Process thread (line 1), and the atomics libjack's other threads set, read every
+    // period.
+    enum class EngineClock : std::uint8_t { Monotonic, Raw, Other };
     static constexpr int kClockCheckPeriods = 64;
     bool first_ = true;
     EngineClock engineClock_ = EngineClock::Monotonic;  // the server's (see Time above)
+    std::atomic<bool> latencyDirty_{false};
     int clockCheck_ = 0;  // periods to the next look at the server's clock
     jack_nframes_t lastCounter_ = 0;
+    std::atomic<jack_nframes_t> serverRate_{0};
     long lastFrames_ = 0;
     std::int64_t lastTimeNs_ = 0;
     std::int64_t offset_ = 0;
     std::int64_t rawOffsetAt_ = 0;  // CLOCK_MONOTONIC of the last raw offset sample (0: none)
-    // From libjack's other threads, read every period.
-    std::atomic<jack_nframes_t> serverRate_{0};
     std::atomic<long> xruns_{0};
-    std::atomic<bool> latencyDirty_{false};
     std::atomic<double> ratePending_{0};
+    // Shared (line 2). The window into the kit, the worker and the lost server
+    // (kit/engine_link.hpp): its first line (enter/leave) is read every period.
+    EngineLink link_;
 
     // The rest: control and worker threads.
+    const LibJack* lib_ = nullptr;
     Settings settings_;
     bool debugOn_ = false;
     std::string serverName_, clientName_, lostText_;
-    std::vector<jack_port_t*> inPorts_;
+    std::vector<jack_port_t*> inPorts_, outPorts_;
     std::vector<std::string> physicalCapture_, physicalPlayback_;
     bool active_ = false;
     FoldbackThreadCreator creator_{nullptr, nullptr};  // the one the client was activated with
     long hostFrames_ = 0;
     std::atomic<jack_nframes_t> serverPeriod_{0};
     std::atomic<long> seenIn_{-1}, seenOut_{-1};
-
-    // Shared. The window into the kit, the worker and the lost server (kit/engine_link.hpp):
-    // its first line (enter/leave) is read every period.
-    EngineLink link_;
 
     // Under link_.kitMutex() (worker and control threads only, never the process thread).
     long toldPeriod_ = 0;        // the period the kit knows

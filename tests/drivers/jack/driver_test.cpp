@@ -206,8 +206,13 @@ void checkStream(bool timeInfo) {
         static_cast<double>(s.lag[s.lag.size() * 99 / 100]) / 1e6, s.lag.size(),
         s.counters.overloads);
     EXPECT_GT(median, -2'000'000) << "stamps far ahead of the host's clock";
-    EXPECT_LT(median, 3'000'000) << "stamps far behind the host's clock";
     EXPECT_GT(s.lag.front(), -5'000'000);
+    // Behind: on a loaded machine JACK's cycles themselves run late, and its estimate of
+    // their start (the stamp) stays on schedule while the switch runs later (a median of
+    // 5.1 ms, p99 26 ms was seen with a compiler busy on both cores). Another clock is off
+    // in every period, the best one too; a load is not.
+    EXPECT_LT(s.lag.front(), 3'000'000) << "stamps far behind the host's clock in every period";
+    EXPECT_LT(median, 50'000'000) << "stamps far behind the host's clock";
 }
 
 TEST_F(JackDriver, StreamsTimeInfoWith64BitPositionsAndNanosecondMonotonicStamps) {
