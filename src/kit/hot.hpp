@@ -18,7 +18,8 @@
 //                         from the path (.text.unlikely)
 //
 // The state every period reads is laid out the same way: its members first in their
-// object (the JACK driver's, StreamCore, the host's Stream::Impl), a few lines, not a dozen.
+// object (the JACK driver's, StreamCore, the host's Stream::Impl), a few lines, not a dozen;
+// the driver's object and StreamCore are 64-byte aligned, so those lines are whole ones.
 //
 // bench/jack/instructions.sh counts the lines and pages of code a period runs, and the
 // lines of heap data it touches.
