@@ -5,9 +5,10 @@
 
 PROFILE: `valgrind --tool=dhat` output (JSON) of a bench_jack client that ran PERIODS
 periods (bench/jack/instructions.sh makes it). DHAT counts the accesses to every byte of
-each heap block of at most 1 KiB; a byte counts when it was accessed at least PERIODS / 2
-times, so state that only start-up or some periods touch is left out (a byte a period
-reads several times counts once). Prints the distinct 64-byte lines of such bytes, in all
+each heap block of at most 1 KiB; a byte counts when it was accessed at least 0.4 x PERIODS
+times, so state that only start-up or some periods touch is left out, while state a
+double-buffered period reads every other period (the two halves' pointer tables) is in
+(a byte a period reads several times counts once). Prints the distinct 64-byte lines of such bytes, in all
 blocks (lines counted from each block's start: malloc aligns blocks to 16 bytes, so a
 block's lines may straddle one more line in memory). Larger blocks (the audio buffers,
 libjack's shared tables) carry no per-byte counts and are left out; they are the same for
@@ -45,7 +46,7 @@ def main():
         if not acc:
             continue
         blocks = pp["tbk"]  # counts are summed over the blocks allocated at this point
-        hot = {off // 64 for off, n in enumerate(expand(acc)) if n * 2 >= periods * blocks}
+        hot = {off // 64 for off, n in enumerate(expand(acc)) if n * 5 >= periods * blocks * 2}
         if not hot:
             continue
         total += len(hot)

@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -212,16 +215,24 @@ const RtHooks& rtHooks() {
 
 }  // namespace
 
-struct Stream::Impl {
-    // What every period reads comes first, together (src/kit/hot.hpp).
+struct alignas(64) Stream::Impl {
+    // What every period reads comes first: the object is 64-byte aligned and these fill its
+    // first cache line (src/kit/hot.hpp).
     FloatHandler* floatHandler = nullptr;
     const RtHooks* hooks = nullptr;
     long frames = 0;
     bool zeroCopy = false;
     bool callOutputReady = false;
-    std::vector<const float*> fin[2];
-    std::vector<float*> fout[2];
+    std::uint32_t nin = 0, nout = 0;
+    float* const* floats[2] = {};  // per half: the handler's inputs, then its outputs
     std::atomic<long long> periods{0};
+    const float* const* fin(long h) const noexcept {
+        return reinterpret_cast<const float* const*>(floats[h]);  // similar types
+    }
+    float* const* fout(long h) const noexcept { return floats[h] + nin; }
+    FloatHandler::Block block(long h, std::int64_t position, std::int64_t timeNs) const noexcept {
+        return {{fin(h), nin}, {fout(h), nout}, frames, position, timeNs};
+    }
 
     std::shared_ptr<Driver::State> driver;
     Handler* handler = nullptr;
@@ -235,6 +246,10 @@ struct Stream::Impl {
     convert::ToFloatFn toFloat = nullptr;
     convert::FromFloatFn fromFloat = nullptr;
     std::vector<float> scratch;
+    struct FreeTable {
+        void operator()(float** p) const noexcept { std::free(p); }
+    };
+    std::unique_ptr<float*, FreeTable> floatTable;  // floats[0], then floats[1]; 64-byte aligned
     bool timeInfo = false;
     bool running = false;
 
@@ -316,7 +331,7 @@ void Stream::Impl::period(long index, std::int64_t position, std::int64_t timeNs
     const bool scope = hooks->enter != nullptr;
     if (scope) hooks->enter();
     if (floatHandler && zeroCopy)
-        floatHandler->processFloat({fin[index], fout[index], frames, position, timeNs});
+        floatHandler->processFloat(block(index, position, timeNs));
     else
         periodConverted(index, position, timeNs);
     if (scope) hooks->leave();
@@ -329,11 +344,10 @@ void Stream::Impl::period(long index, std::int64_t position, std::int64_t timeNs
                                                      std::int64_t timeNs) noexcept {
     if (floatHandler) {
         for (std::size_t c = 0; c < in[index].size(); ++c)
-            toFloat(in[index][c], const_cast<float*>(fin[index][c]),
-                    static_cast<std::size_t>(frames));
-        floatHandler->processFloat({fin[index], fout[index], frames, position, timeNs});
+            toFloat(in[index][c], floats[index][c], static_cast<std::size_t>(frames));
+        floatHandler->processFloat(block(index, position, timeNs));
         for (std::size_t c = 0; c < out[index].size(); ++c)
-            fromFloat(fout[index][c], out[index][c], static_cast<std::size_t>(frames));
+            fromFloat(fout(index)[c], out[index][c], static_cast<std::size_t>(frames));
     } else {
         Period p;
         p.index = index;
@@ -480,17 +494,26 @@ Stream Driver::open(const Request& request, Handler& handler) {
                                 ASE_NotPresent);
             im.scratch.assign((nin + nout) * static_cast<std::size_t>(im.frames), 0.0f);
         }
+        // The driver's float buffers themselves, or the scratch they are converted through.
+        const auto frames = static_cast<std::size_t>(im.frames);
+        im.nin = static_cast<std::uint32_t>(nin);
+        im.nout = static_cast<std::uint32_t>(nout);
+        const std::size_t tableBytes = (2 * (nin + nout) * sizeof(float*) + 63) / 64 * 64;
+        im.floatTable.reset(
+            static_cast<float**>(std::aligned_alloc(64, std::max<std::size_t>(tableBytes, 64))));
+        if (!im.floatTable)
+            throw HostError("out of memory for the stream's buffer table", ASE_NoMemory);
+        float** t = im.floatTable.get();
         for (int h = 0; h < 2; ++h) {
             for (std::size_t k = 0; k < nin; ++k)
-                im.fin[h].push_back(im.zeroCopy ? static_cast<const float*>(im.in[h][k])
-                                                : im.scratch.data() +
-                                                      k * static_cast<std::size_t>(im.frames));
+                *t++ =
+                    im.zeroCopy ? static_cast<float*>(im.in[h][k]) : im.scratch.data() + k * frames;
             for (std::size_t k = 0; k < nout; ++k)
-                im.fout[h].push_back(im.zeroCopy
-                                         ? static_cast<float*>(im.out[h][k])
-                                         : im.scratch.data() +
-                                               (nin + k) * static_cast<std::size_t>(im.frames));
+                *t++ = im.zeroCopy ? static_cast<float*>(im.out[h][k])
+                                   : im.scratch.data() + (nin + k) * frames;
         }
+        im.floats[0] = im.floatTable.get();
+        im.floats[1] = im.floats[0] + nin + nout;
     }
     // Hosts clear both output halves before start (spec §9.1).
     const std::size_t bytes = convert::sampleBytes(im.type) * static_cast<std::size_t>(im.frames);
