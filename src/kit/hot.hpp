@@ -19,7 +19,8 @@
 //
 // The state every period reads is laid out the same way: its members first in their
 // object (the JACK driver's, StreamCore, the host's Stream::Impl), a few lines, not a dozen;
-// the driver's object and StreamCore are 64-byte aligned, so those lines are whole ones.
+// those objects are 64-byte aligned, so those lines are whole ones, and the tables a period
+// walks (ports, channels, buffer pointers) are one aligned block each.
 //
 // bench/jack/instructions.sh counts the lines and pages of code a period runs, and the
 // lines of heap data it touches.
