@@ -7,12 +7,15 @@ PROFILE: `valgrind --tool=dhat` output (JSON) of a bench_jack client that ran PE
 periods (bench/jack/instructions.sh makes it). DHAT counts the accesses to every byte of
 each heap block of at most 1 KiB; a byte counts when it was accessed at least 0.4 x PERIODS
 times, so state that only start-up or some periods touch is left out, while state a
-double-buffered period reads every other period (the two halves' pointer tables) is in
-(a byte a period reads several times counts once). Prints the distinct 64-byte lines of such bytes, in all
-blocks (lines counted from each block's start: malloc aligns blocks to 16 bytes, so a
-block's lines may straddle one more line in memory). Larger blocks (the audio buffers,
-libjack's shared tables) carry no per-byte counts and are left out; they are the same for
-every client. With --detail, the blocks on stderr, by where they were allocated.
+double-buffered period reads every other period (the two halves' pointer tables) is in (a
+byte a period reads several times counts once). Prints the distinct 64-byte lines of such
+bytes, in all blocks (lines counted from each block's start: malloc aligns blocks to 16
+bytes, so a block's lines may straddle one more line in memory). Larger blocks (the audio
+buffers, libjack's shared tables) carry no per-byte counts and are left out; they are the
+same for every client. DHAT keeps no per-byte counts either where the blocks allocated at
+one place differ in size (a vector grown by push_back): keep period state in blocks of
+one size, allocated once. With --detail, the blocks on stderr, by where they were
+allocated.
 """
 import json
 import sys
