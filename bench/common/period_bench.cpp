@@ -226,6 +226,17 @@ double Runs::median(const std::string& kind) const {
     return has(kind) ? percentile(perRun_.at(kind), 0.5) : NAN;
 }
 
+Runs::Ratio Runs::ratio(const std::string& a, const std::string& b) const {
+    std::vector<double> paired;
+    const auto fa = byRun_.find(a), fb = byRun_.find(b);
+    if (fa != byRun_.end() && fb != byRun_.end())
+        for (const auto& [run, v] : fb->second)
+            if (const auto it = fa->second.find(run); it != fa->second.end())
+                paired.push_back(it->second / v);
+    const auto [lo, hi] = medianInterval(paired);
+    return {percentile(paired, 0.5), lo, hi};
+}
+
 bool Runs::print(const std::string& period, const std::vector<std::string>& clients) const {
     std::printf("period %s frames (%.3f ms)\n", period.c_str(), std::atof(period.c_str()) / 48.0);
     std::printf("  %-10s %14s %14s %6s   %-24s %s\n", "client", "median ns/per", "p99 ns/per",
@@ -241,19 +252,13 @@ bool Runs::print(const std::string& period, const std::vector<std::string>& clie
             ok = false;
             continue;
         }
-        // Per-run ratios: the runs in which both Foldback and this client gave a figure.
-        std::vector<double> paired;
-        if (const auto f = byRun_.find("foldback"); f != byRun_.end())
-            for (const auto& [r, v] : byRun_.at(kind))
-                if (const auto it = f->second.find(r); it != f->second.end())
-                    paired.push_back(it->second / v);
         const double med = median(kind);
         const auto w = windows_.find(kind);
         const double p99 = w != windows_.end() ? percentile(w->second, 0.99) : NAN;
-        const auto [lo, hi] = medianInterval(paired);
+        const Ratio r = ratio("foldback", kind);
         std::printf("  %-10s %14.0f %14.0f %6zu   %-24.3f %.3f", kind.c_str(), med, p99,
-                    perRun_.at(kind).size(), fb / med, percentile(paired, 0.5));
-        if (kind != "foldback" && !std::isnan(lo)) std::printf(" [%.3f, %.3f]", lo, hi);
+                    perRun_.at(kind).size(), fb / med, r.median);
+        if (kind != "foldback" && !std::isnan(r.lo)) std::printf(" [%.3f, %.3f]", r.lo, r.hi);
         std::printf("\n");
     }
     return ok;

@@ -84,6 +84,12 @@ class Runs {
     bool print(const std::string& period, const std::vector<std::string>& clients) const;
     bool has(const std::string& kind) const;
     double median(const std::string& kind) const;
+    // a / b run by run (the runs both gave a figure): the median and its 95 % interval
+    // (NAN where fewer than 6 runs pair up).
+    struct Ratio {
+        double median, lo, hi;
+    };
+    Ratio ratio(const std::string& a, const std::string& b) const;
 
   private:
     std::map<std::string, std::vector<double>> perRun_, windows_;

@@ -15,7 +15,7 @@
 #
 # Starts a private jackd (dummy backend) with ../shared/rigs (or $FOLDBACK_RIGS_DIR) under
 # a name of its own, runs each client under valgrind for 4 s, stops the server by its
-# PID. Needs valgrind. Under valgrind glibc's memcpy is the AVX2 one (valgrind does not
+# PID. KEEP=DIR keeps the callgrind and DHAT files. Needs valgrind. Under valgrind glibc's memcpy is the AVX2 one (valgrind does not
 # offer AVX-512), the same for every client.
 set -eu
 BUILD=$(cd "${1:-build}" && pwd)
@@ -28,7 +28,9 @@ command -v valgrind >/dev/null || { echo "instructions.sh: install valgrind" >&2
 
 NAME=foldback-instr-$$
 REG=$(mktemp -d)
-trap 'bash "$RIGS/jack-down.sh" "$NAME" >/dev/null 2>&1 || true; rm -rf "$REG"' EXIT
+trap 'bash "$RIGS/jack-down.sh" "$NAME" >/dev/null 2>&1 || true
+      [ -z "${KEEP:-}" ] || { mkdir -p "$KEEP"; cp "$REG"/cg.* "$REG"/dh.* "$KEEP"/ 2>/dev/null; }
+      rm -rf "$REG"' EXIT
 JACK_RIG_PERIOD=$PERIOD bash "$RIGS/jack-up.sh" "$NAME" >/dev/null 2>"$REG/jack-up.log" ||
     { echo "instructions.sh: jackd did not start:" >&2; cat "$REG/jack-up.log" >&2; exit 1; }
 export JACK_DEFAULT_SERVER=$NAME JACK_NO_START_SERVER=1
@@ -60,6 +62,34 @@ for c in $CLIENTS; do
         awk '{ n = $1; gsub(",", "", n); match($0, /\([0-9,]+x\)/);
             calls = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", calls); print n, calls + 0 }')
     if [ "${calls:-0}" -eq 0 ]; then echo "instructions.sh: no calls counted for $c" >&2; exit 1; fi
+    # Foldback's periods outside the stream (the client is active from createBuffers to
+    # disposeBuffers: before start and after stop, a few to a dozen under valgrind) write
+    # silence and run no switch. They are left out: the figure is a streaming period's,
+    # instructions without silence()'s, per call of StreamCore::process (all its callers).
+    if [ "$c" = foldback ]; then
+        read -r sn streaming < <(callgrind_annotate --tree=caller --inclusive=yes "$out" \
+            2>/dev/null | python3 -c '
+import re, sys
+blocks, callers = {}, []
+for line in sys.stdin:
+    m = re.match(r"\s*([\d,]+) .*?([<*])  (.*)", line)
+    if not m:
+        callers = []
+        continue
+    n, kind, rest = int(m.group(1).replace(",", "")), m.group(2), m.group(3)
+    if kind == "<":
+        c = re.search(r"\(([\d,]+)x\)", rest)
+        callers.append(int(c.group(1).replace(",", "")) if c else 0)
+    else:
+        for name in ("JackBackend::silence(", "StreamCore::process("):
+            if name in rest and name not in blocks:
+                blocks[name] = (n, sum(callers))
+        callers = []
+print(blocks.get("JackBackend::silence(", (0, 0))[0], blocks.get("StreamCore::process(", (0, 0))[1])
+')
+        [ "${streaming:-0}" -gt 0 ] && calls=$streaming
+        n=$((n - ${sn:-0}))
+    fi
     read -r lines pages < <(python3 "$HERE/bench/jack/code_footprint.py" "$out" "$calls" \
         ${DETAIL:+--detail} 2>"$REG/detail.$c")
     # The heap data: DHAT over a run of its own; the child prints the periods it counted.

@@ -219,10 +219,10 @@ struct alignas(64) Stream::Impl {
     // What every period reads comes first: the object is 64-byte aligned and these fill its
     // first cache line (src/kit/hot.hpp).
     FloatHandler* floatHandler = nullptr;
-    const RtHooks* hooks = nullptr;
     long frames = 0;
     bool zeroCopy = false;
     bool callOutputReady = false;
+    bool rtChecked = false;  // the RT-safety interposer's hooks are there
     std::uint32_t nin = 0, nout = 0;
     float* const* floats[2] = {};  // per half: the handler's inputs, then its outputs
     std::atomic<long long> periods{0};
@@ -274,8 +274,10 @@ std::array<std::atomic<Stream::Impl*>, Stream::kMaxStreams> gSlots{};
 
 // The period of the stream in `slot`, for every slot: one body, so a host running several
 // streams runs the same lines of code for each (src/kit/hot.hpp), and each slot's entry
-// below is a jump into it.
-[[gnu::hot, gnu::noinline]] ASIOTime* switchTimeInfo(ASIOTime* time, long index, int slot) {
+// below is a jump into it. The body (about 320 bytes) and the 16 entries after it (16
+// bytes each) start a 1 KiB block, so they never straddle two pages of the host's code.
+[[gnu::hot, gnu::noinline, gnu::aligned(1024)]] ASIOTime* switchTimeInfo(ASIOTime* time, long index,
+                                                                         int slot) {
     if (auto* s = gSlots[static_cast<std::size_t>(slot)].load(std::memory_order_acquire))
         s->period(index, time ? time->timeInfo.samplePosition : -1,
                   time ? time->timeInfo.systemTime : -1);
@@ -328,13 +330,17 @@ Stream::Impl::~Impl() {
 // of line.
 void Stream::Impl::period(long index, std::int64_t position, std::int64_t timeNs) noexcept {
     if (index != 0 && index != 1) return;
-    const bool scope = hooks->enter != nullptr;
-    if (scope) hooks->enter();
+    // rtChecked rather than the hooks: without the interposer the period reads nothing
+    // of theirs (they live on a page of their own).
+    const bool scope = rtChecked;
+    if (scope) [[unlikely]]
+        rtHooks().enter();
     if (floatHandler && zeroCopy)
         floatHandler->processFloat(block(index, position, timeNs));
     else
         periodConverted(index, position, timeNs);
-    if (scope) hooks->leave();
+    if (scope) [[unlikely]]
+        rtHooks().leave();
     if (callOutputReady) driver->raw->lpVtbl->outputReady(driver->raw);
     // The callback thread is the only writer: a load and a store, no locked instruction.
     periods.store(periods.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -422,7 +428,7 @@ Stream Driver::open(const Request& request, Handler& handler) {
     impl->handler = &handler;
     impl->floatHandler = dynamic_cast<FloatHandler*>(&handler);
     impl->request = request;
-    impl->hooks = &rtHooks();
+    impl->rtChecked = rtHooks().enter != nullptr;
     FoldbackDriver* raw = s_->raw;
 
     if (request.sampleRate > 0 && request.sampleRate != sampleRate())

@@ -64,6 +64,8 @@ struct DeviceIo {
 };
 
 // A device the backend can see (kFoldbackListDevices).
+class StreamCore;
+
 struct DeviceCandidate {
     std::string id;           // what the instance's config names
     std::string description;  // one line: name, channels, formats, rates
@@ -87,8 +89,9 @@ class KitContext {
     // frame counter advance since the previous period (used only as a delta, so 32-bit
     // wrapping engine counters are harmless); a delta larger than the buffer size means
     // frames were lost: the position jumps and the host gets kAsioResyncRequest.
-    virtual void process(const DeviceIo& io, long frames, std::int64_t timeNs,
-                         long framesDelta) noexcept = 0;
+    // Not virtual: the period's call reads no vtable, which lives on a page of its own
+    // (kit/hot.hpp); it reaches the stream core beside this object's vtable pointer.
+    void process(const DeviceIo& io, long frames, std::int64_t timeNs, long framesDelta) noexcept;
     // [any] An xrun the engine reported: kAsioOverload, counted.
     virtual void overload() noexcept = 0;
     // [any] The device is gone or must be re-created: kAsioResetRequest (once per cause).
@@ -109,6 +112,11 @@ class KitContext {
     // The instance name and its settings.
     virtual const std::string& instanceName() const noexcept = 0;
     virtual const Config& config() const noexcept = 0;
+
+  protected:
+    // [control] The prepared stream's core (null without buffers); set and cleared only
+    // while no period runs (the engine link's window is closed).
+    StreamCore* engineCore_ = nullptr;
 };
 
 enum class Style { Engine, Device, Timer };

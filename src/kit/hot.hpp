@@ -20,7 +20,11 @@
 // The state every period reads is laid out the same way: its members first in their
 // object (the JACK driver's, StreamCore, the host's Stream::Impl), a few lines, not a dozen;
 // those objects are 64-byte aligned, so those lines are whole ones, and the tables a period
-// walks (ports, channels, buffer pointers) are one aligned block each.
+// walks (ports, channels, buffer pointers) are one aligned block each. And the period reads
+// no static data of the driver module, each of which is a page of its own: no vtable (the
+// kit's period entry is not virtual), no GOT entry (the functions it calls, libjack's,
+// memcpy and clock_gettime, are copied into those objects at open), no static (the RT-safety
+// hooks are a flag in the object), no constant from .rodata.
 //
 // bench/jack/instructions.sh counts the lines and pages of code a period runs, and the
 // lines of heap data it touches.

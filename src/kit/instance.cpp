@@ -61,7 +61,7 @@ class Instance final : private KitContext {
     ~Instance() override {
         watch_.reset();
         running_.reset();
-        prepared_.reset();
+        unprepareCore();
         if (initialized_) {
             backend_->unprepare();
             backend_->close();
@@ -342,8 +342,9 @@ class Instance final : private KitContext {
                 prepared_->core = std::make_unique<StreamCore>(caps_, backend_->layout(), setup,
                                                                *cb, outputReadyOn(),
                                                                backend_->style() == Style::Engine);
+                engineCore_ = prepared_->core.get();
             } catch (...) {
-                prepared_.reset();
+                unprepareCore();
                 backend_->unprepare();
                 throw;
             }
@@ -360,7 +361,7 @@ class Instance final : private KitContext {
             if (!prepared_)
                 fail(ASE_InvalidMode, "no buffers to dispose: createBuffers was not called");
             running_.reset();
-            prepared_.reset();
+            unprepareCore();
             backend_->unprepare();
             return ASE_OK;
         });
@@ -391,11 +392,7 @@ class Instance final : private KitContext {
     }
 
   private:
-    // ---- KitContext -----------------------------------------------------------------
-    FOLDBACK_HOT void process(const DeviceIo& io, long frames, std::int64_t timeNs,
-                              long delta) noexcept override {
-        if (auto* c = core()) c->processEngine(io, frames, timeNs, delta);
-    }
+    // ---- KitContext (its period, KitContext::process, is in stream.cpp) ---------------
     void overload() noexcept override {
         if (auto* c = core()) c->overload();
     }
@@ -426,7 +423,12 @@ class Instance final : private KitContext {
     const std::string& instanceName() const noexcept override { return name_; }
     const Config& config() const noexcept override { return config_; }
 
-    StreamCore* core() noexcept { return prepared_ ? prepared_->core.get() : nullptr; }
+    StreamCore* core() noexcept { return engineCore_; }
+    // The stream core goes: the period's pointer to it first.
+    void unprepareCore() noexcept {
+        engineCore_ = nullptr;
+        prepared_.reset();
+    }
     // [kit] output_ready, else the driver's default. An engine (JACK, PipeWire) reads the
     // output after the process callback returns, so taking it at outputReady instead of
     // when the switch returns gains nothing there: such a driver declines (spec §9.3,

@@ -29,8 +29,8 @@ void freeMemory(std::byte* p) {
 StreamCore::StreamCore(const Capabilities& caps, const DeviceLayout& layout,
                        const StreamSetup& setup, const ASIOCallbacks& callbacks,
                        bool outputReadyEnabled, bool engineAdapter)
-    : hooks_(rtHooks()),
-      callbacks_(callbacks),
+    : callbacks_(callbacks),
+      rtChecked_(rtChecked()),
       outputReadyEnabled_(outputReadyEnabled),
       bufferSize_(setup.bufferSize),
       layout_(layout) {
@@ -189,7 +189,7 @@ inline void StreamCore::takeInput(const DeviceIo& io, int index) noexcept {
     if (!layout_.asioNative) return convertInput(io, index);
     const std::size_t bytes = static_cast<std::size_t>(bufferSize_) * sampleBytes_;
     for (std::size_t c = 0; c < inputs_.size(); ++c)
-        if (inputs_[c].active() && io.in[c]) std::memcpy(inputs_[c].half[index], io.in[c], bytes);
+        if (inputs_[c].active() && io.in[c]) copy_(inputs_[c].half[index], io.in[c], bytes);
 }
 
 FOLDBACK_OUT_OF_LINE void StreamCore::convertInput(const DeviceIo& io, int index) noexcept {
@@ -213,7 +213,7 @@ inline void StreamCore::takeOutput(int index) noexcept {
     for (std::size_t c = 0; c < outputs_.size(); ++c) {
         if (!out[c]) continue;
         if (outputs_[c].active())
-            std::memcpy(out[c], outputs_[c].half[index], bytes);
+            copy_(out[c], outputs_[c].half[index], bytes);
         else
             std::memset(out[c], 0, bytes);
     }
@@ -260,6 +260,11 @@ FOLDBACK_COLD unsigned long StreamCore::applyPendingRate() noexcept {
     return kSampleRateChanged;
 }
 
+FOLDBACK_HOT void KitContext::process(const DeviceIo& io, long frames, std::int64_t timeNs,
+                                      long framesDelta) noexcept {
+    if (StreamCore* c = engineCore_) c->processEngine(io, frames, timeNs, framesDelta);
+}
+
 FOLDBACK_HOT void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) noexcept {
     inProcess_.fetch_add(1, std::memory_order_seq_cst);
     if (!armed_.load(std::memory_order_seq_cst)) [[unlikely]] {
@@ -267,7 +272,7 @@ FOLDBACK_HOT void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) n
         return;
     }
     {
-        RtScope scope(hooks_);
+        RtScope scope(rtChecked_);
         const int i = index_;
         first_ = false;
         // The device hands over what it has; a virtual device has silence in its delay
@@ -293,7 +298,8 @@ FOLDBACK_HOT void StreamCore::process(const DeviceIo& io, std::int64_t timeNs) n
             ti.samplePosition = position_;
             ti.systemTime = timeNs;
             ti.sampleRate = rate_.load(std::memory_order_relaxed);
-            ti.speed = 1.0;
+            // speed stays the constructor's 1.0 (a double constant here would be a load
+            // from the module's read-only data, one more page a period; kit/hot.hpp).
             ti.flags =
                 kSystemTimeValid | kSamplePositionValid | kSampleRateValid | kSpeedValid | changed;
             callbacks_.bufferSwitchTimeInfo(&time_, i, ASIOTrue);

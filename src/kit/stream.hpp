@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -131,8 +132,11 @@ class alignas(64) StreamCore {
     // (not six: on a busy machine each comes back cold at 256 frames; kit/hot.hpp). Keep
     // them packed (bench/jack/instructions.sh counts the lines a period touches).
     // Initialised in this order.
-    const RtHooks& hooks_;
+    // memcpy, called through this copy of its address rather than the module's GOT: the
+    // period then reads no data page of the driver module (kit/hot.hpp).
+    void* (*copy_)(void*, const void*, std::size_t) = &std::memcpy;
     ASIOCallbacks callbacks_{};
+    bool rtChecked_ = false;  // rtChecked() (kit/rt_scope.hpp)
     bool outputReadyEnabled_ = true;
     bool timeInfoMode_ = false;
     bool adapterActive_ = false;

@@ -192,7 +192,7 @@ class alignas(64) JackBackend final : public Backend {
 
     Capabilities open(KitContext& kit) override {
         kit_ = &kit;
-        hooks_ = &rtHooks();  // looked up here, on a control thread
+        rtChecked_ = rtChecked();  // looked up here, on a control thread
         settings_ = readSettings(kit);
         lib_ = &load(settings_.library);
         getBuffer_ = lib_->port_get_buffer;
@@ -600,7 +600,7 @@ class alignas(64) JackBackend final : public Backend {
     // The period's path (kit/hot.hpp): what every period runs is here, what some periods
     // run (the clock check, events, a stopped stream) is out of line.
     FOLDBACK_HOT void process(jack_nframes_t frames) noexcept {
-        RtScope scope(*hooks_);
+        RtScope scope(rtChecked_);
         if (!link_.enter()) [[unlikely]] {
             silence(frames);
             link_.leave();
@@ -627,11 +627,11 @@ class alignas(64) JackBackend final : public Backend {
             // CLOCK_MONOTONIC, two for CLOCK_MONOTONIC_RAW, whose offset to
             // CLOCK_MONOTONIC moves with NTP's slew). A vDSO clock read costs 30-40 ns on
             // this VM: this saves one (jackd2) or two (pipewire-jack) of them a period.
-            const std::int64_t mono = monotonicNs();
+            const std::int64_t mono = nowNs(CLOCK_MONOTONIC);
             if (clockCheck_ == 0) [[unlikely]]
                 checkClock(mono);
             else if (engineClock_ == EngineClock::Raw)
-                offset_ = rawOffset(mono - clockNs(CLOCK_MONOTONIC_RAW), mono, true);
+                offset_ = rawOffset(mono - nowNs(CLOCK_MONOTONIC_RAW), mono, true);
             --clockCheck_;
             timeNs = static_cast<std::int64_t>(usecs) * 1000 + offset_;
             // The period's first frame cannot lie in the future: JACK's filtered cycle start
@@ -665,6 +665,12 @@ class alignas(64) JackBackend final : public Backend {
 
         kit_->process(DeviceIo{slots, slots + ins}, static_cast<long>(frames), timeNs, delta);
         link_.leave();
+    }
+
+    std::int64_t nowNs(clockid_t id) const noexcept {
+        timespec ts{};
+        clockGettime_(id, &ts);
+        return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
     }
 
     // Every kClockCheckPeriods periods: which clock the server keeps, and its offset.
@@ -768,10 +774,12 @@ class alignas(64) JackBackend final : public Backend {
     // back cold at 256 frames (src/kit/hot.hpp). ~JackBackend calls close(), which stops
     // link_'s worker before any member goes.
     KitContext* kit_ = nullptr;
-    const RtHooks* hooks_ = nullptr;
     jack_client_t* client_ = nullptr;
     decltype(&::jack_port_get_buffer) getBuffer_ = nullptr;  // libjack's, copied at open()
     decltype(&::jack_get_cycle_times) cycleTimes_ = nullptr;
+    // libc's clock_gettime, copied so that the period reads no GOT entry of this module
+    // (its only data page a period would touch; kit/hot.hpp).
+    decltype(&::clock_gettime) clockGettime_ = &::clock_gettime;
     // The prepared stream's port table (prepare() writes it while the window is closed),
     // one 64-byte aligned block: the buffers' addresses a period hands the kit (inputs,
     // then outputs), then the ports they come from (inputs, null where the host made no
@@ -792,7 +800,8 @@ class alignas(64) JackBackend final : public Backend {
     bool first_ = true;
     EngineClock engineClock_ = EngineClock::Monotonic;  // the server's (see Time above)
     std::atomic<bool> latencyDirty_{false};
-    int clockCheck_ = 0;  // periods to the next look at the server's clock
+    bool rtChecked_ = false;  // rtChecked() (kit/rt_scope.hpp)
+    int clockCheck_ = 0;      // periods to the next look at the server's clock
     jack_nframes_t lastCounter_ = 0;
     std::atomic<jack_nframes_t> serverRate_{0};
     long lastFrames_ = 0;
@@ -803,7 +812,7 @@ class alignas(64) JackBackend final : public Backend {
     std::atomic<double> ratePending_{0};
     // Shared (line 2). The window into the kit, the worker and the lost server
     // (kit/engine_link.hpp): its first line (enter/leave) is read every period.
-    EngineLink link_;
+    alignas(64) EngineLink link_;
 
     // The rest: control and worker threads.
     const LibJack* lib_ = nullptr;

@@ -178,7 +178,7 @@ class PipeWireBackend final : public Backend {
 
     Capabilities open(KitContext& kit) override {
         kit_ = &kit;
-        hooks_ = &rtHooks();  // looked up here, on a control thread
+        rtChecked_ = rtChecked();  // looked up here, on a control thread
         settings_ = readSettings(kit);
         lostText_ = fmt::format(
             "the PipeWire daemon ({}) is gone: start it again, then release and re-load the driver",
@@ -614,7 +614,7 @@ class PipeWireBackend final : public Backend {
     static void ignoreEvent(void*, int) noexcept {}
 
     void period(const fbpw_period& p) noexcept {
-        RtScope scope(*hooks_);
+        RtScope scope(rtChecked_);
         const bool open = link_.enter();
         const auto frames = static_cast<long>(p.frames);
         // What the graph runs at, for start() and the worker.
@@ -688,7 +688,7 @@ class PipeWireBackend final : public Backend {
 
     // ---- state -------------------------------------------------------------------------
     KitContext* kit_ = nullptr;
-    const RtHooks* hooks_ = nullptr;
+    bool rtChecked_ = false;  // rtChecked() (kit/rt_scope.hpp)
     Settings settings_;
     std::string lostText_;
     fbpw* pw_ = nullptr;
