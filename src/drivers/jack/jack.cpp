@@ -768,11 +768,14 @@ class alignas(64) JackBackend final : public Backend {
 
     // ---- state -------------------------------------------------------------------------
     // What every period reads comes first, in the object's first three cache lines (the
-    // class is 64-byte aligned): line 0 what the period calls and where its ports are,
-    // line 1 the process thread's time keeping and the atomics libjack's other threads
-    // set, line 2 the first line of link_ (enter/leave). On a busy machine each line comes
-    // back cold at 256 frames (src/kit/hot.hpp). ~JackBackend calls close(), which stops
-    // link_'s worker before any member goes.
+    // class is 64-byte aligned; Backend's vtable pointer and context take its first 16
+    // bytes): line 0 what the period calls and where its ports are, then the port counts,
+    // the process thread's time keeping and the atomics libjack's other threads set, then
+    // link_, whose period members (enter/leave) end before byte 192 (link_ must not be
+    // aligned to a line of its own: that makes four). On a busy machine each line comes
+    // back cold at 256 frames (src/kit/hot.hpp; `gdb -batch -ex "ptype/o ..."` on the module
+    // shows the offsets). ~JackBackend calls close(), which stops link_'s worker before any
+    // member goes.
     KitContext* kit_ = nullptr;
     jack_client_t* client_ = nullptr;
     decltype(&::jack_port_get_buffer) getBuffer_ = nullptr;  // libjack's, copied at open()
@@ -812,7 +815,7 @@ class alignas(64) JackBackend final : public Backend {
     std::atomic<double> ratePending_{0};
     // Shared (line 2). The window into the kit, the worker and the lost server
     // (kit/engine_link.hpp): its first line (enter/leave) is read every period.
-    alignas(64) EngineLink link_;
+    EngineLink link_;
 
     // The rest: control and worker threads.
     const LibJack* lib_ = nullptr;
