@@ -2,6 +2,8 @@
 # Instructions a bench_jack client executes per period, counted by callgrind from the
 # client's process callback down (libjack, libc, the driver, the kit and the host included):
 # a figure the VM's noise does not move, beside bench_jack's CPU times, which it does.
+# For Foldback, per streaming period: the periods before the host's start and after its
+# stop (silence, no switch) are left out.
 # Also the code a period runs, as distinct 64-byte lines and 4 KiB pages (what runs in at
 # least half of the periods; bench/jack/code_footprint.py): on a machine whose caches and
 # TLBs go cold between periods, each is a miss (src/kit/hot.hpp). DETAIL=1 lists them per
