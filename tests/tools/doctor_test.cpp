@@ -67,10 +67,23 @@ const Json* check(const Json& j, const std::string& id) {
 
 }  // namespace
 
+// The time bound catches a doctor that starts a sound server or waits out a connect
+// timeout (seconds). A plain build answers in 0.04-0.15 s on the CI VM. Under the
+// sanitizers the five driver modules it loads are 55-67 MB each (17-21 MB plain) and the
+// run took 0.17-0.93 s warm but 2.3 s and 13.4 s with the page cache cold after the
+// sanitizer build: loading, not doctor. There the bound is left to the plain build.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kTimeDoctor = false;
+#else
+constexpr bool kTimeDoctor = true;
+#endif
+
 TEST_F(Doctor, HealthyLoopbackIsOkAndNoServerIsInfo) {
     const CliResult r = cli({"doctor"});
     ASSERT_EQ(r.status, 0) << describe(r);
-    EXPECT_LT(r.seconds, 2.0) << describe(r);
+    if (kTimeDoctor) {
+        EXPECT_LT(r.seconds, 2.0) << describe(r);
+    }
     const std::string loop = checkLines(r.out, "instance docloop");
     EXPECT_TRUE(
         has(loop,
