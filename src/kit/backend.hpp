@@ -63,9 +63,9 @@ struct DeviceIo {
     void* const* out = nullptr;
 };
 
-// A device the backend can see (kFoldbackListDevices).
 class StreamCore;
 
+// A device the backend can see (kFoldbackListDevices).
 struct DeviceCandidate {
     std::string id;           // what the instance's config names
     std::string description;  // one line: name, channels, formats, rates

@@ -362,6 +362,10 @@ void Host::onSwitch(long index, std::int64_t position) noexcept {
     const int h = index ? 1 : 0;
     const long every = options_.impulseEvery > 0 ? options_.impulseEvery
                                                  : std::max(8L, 4800 / std::max(1L, size_));
+    // An impulse crossed by a resync counts for nothing (the frames lost may have held
+    // it): it is given up at once, so the next one leaves after the usual gap instead of
+    // after the 2 s that mark an impulse lost (a 2 s run then measured no trip at all).
+    if (pendingAt_ >= 0 && pendingEpoch_ != resyncEpoch_.load()) pendingAt_ = -1;
     // The impulse in flight: the first input sample above half its height.
     if (pendingAt_ >= 0 && options_.loopIn < inputs_) {
         const void* in = in_[h][static_cast<std::size_t>(options_.loopIn)];
