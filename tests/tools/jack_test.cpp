@@ -70,15 +70,27 @@ class Jack : public ::testing::Test {
 
 }  // namespace
 
+// `foldback latency`, run again (up to three times) when the machine dropped frames in
+// every one of the tool's own attempts: it says so and exits 1, which is the tool doing its
+// job on an overloaded 2-core VM (seen under ctest -j2), not what this test checks.
+static CliResult latencyRun(const std::vector<std::string>& args) {
+    CliResult r;
+    for (int k = 0; k < 3; ++k) {
+        r = cli(args);
+        if (r.err.find("dropped frames in each of") == std::string::npos) break;
+    }
+    return r;
+}
+
 TEST_F(Jack, LatencyFindsTheMisreportAndCalibrationFixesIt) {
     addInstance("jackloop", FOLDBACK_JACK_SO, "[jack]\nconnect = [[\"out_1\", \"in_1\"]]\n");
-    CliResult r = cli({"latency", "jackloop", "-n", "3", "--json"});
+    CliResult r = latencyRun({"latency", "jackloop", "-n", "3", "--json"});
     ASSERT_EQ(r.status, 1) << describe(r);  // off by 128 frames: the check fails
     Json j = Json::parse(r.out);
     EXPECT_EQ(j["reported"]["total"].integer(), 192);
     for (const auto& rep : j["repeats"].array) EXPECT_NEAR(rep.num(), 64.0, 0.1);
 
-    r = cli({"latency", "jackloop", "-n", "3", "--calibrate", "--json"});
+    r = latencyRun({"latency", "jackloop", "-n", "3", "--calibrate", "--json"});
     ASSERT_EQ(r.status, 0) << describe(r);
     j = Json::parse(r.out);
     EXPECT_EQ(j["calibration"]["input_offset"].integer(), -64);
