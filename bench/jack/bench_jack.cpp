@@ -525,12 +525,16 @@ int main(int argc, char** argv) {
                         okRaw ? "yes" : "NO", told("raw").c_str());
             bool belowOthers = true;
             for (const char* other : {"portaudio", "rtaudio"}) {
-                if (!results.has(other)) continue;
+                const char* name = std::strcmp(other, "portaudio") == 0 ? "PortAudio" : "RtAudio";
+                if (!results.has(other)) {
+                    std::printf("\n              below %s: not measured (add it to --clients)",
+                                name);
+                    continue;
+                }
                 const double vs = fb / results.median(other);
                 belowOthers &= vs < 1.0;
-                std::printf("\n              below %s: %s (%.3f%s)",
-                            std::strcmp(other, "portaudio") == 0 ? "PortAudio" : "RtAudio",
-                            vs < 1.0 ? "yes" : "NO", vs, told(other).c_str());
+                std::printf("\n              below %s: %s (%.3f%s)", name, vs < 1.0 ? "yes" : "NO",
+                            vs, told(other).c_str());
             }
             std::printf("\n\n");
             ok &= okRaw && belowOthers;
